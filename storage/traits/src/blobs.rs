@@ -1,0 +1,62 @@
+//! Blobs: immutable bytes named by their SHA-256, so the same raw mail delivered to
+//! several users, or delivered twice, is stored once.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+
+use crate::{StorageError, StorageResult};
+
+/// The SHA-256 of a blob's bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId(pub [u8; 32]);
+
+impl BlobId {
+    pub fn of(data: &[u8]) -> Self {
+        Self(Sha256::digest(data).into())
+    }
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobId({self})")
+    }
+}
+
+impl FromStr for BlobId {
+    type Err = StorageError;
+    fn from_str(s: &str) -> StorageResult<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out)
+            .map_err(|_| StorageError::Invalid(format!("`{s}` is not a blob id (64 hex digits)")))?;
+        Ok(Self(out))
+    }
+}
+
+/// The blobs role.
+#[async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug {
+    /// Stores `data` and returns its id; storing the same bytes again is a no-op.
+    /// The blob is durable when this returns `Ok`.
+    async fn put(&self, data: &[u8]) -> StorageResult<BlobId>;
+
+    /// The bytes of a blob, or none.
+    async fn get(&self, id: &BlobId) -> StorageResult<Option<Vec<u8>>>;
+
+    /// Whether a blob exists.
+    async fn exists(&self, id: &BlobId) -> StorageResult<bool>;
+
+    /// Removes a blob (no error when absent). Callers make sure nothing points at it.
+    async fn delete(&self, id: &BlobId) -> StorageResult<()>;
+}

@@ -1,0 +1,42 @@
+//! The error every storage backend answers with.
+
+/// What went wrong in a storage operation. Backends map their engine's errors into
+/// these kinds and keep the engine's message as context.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The engine failed to read or write (I/O error, corruption, server error).
+    #[error("storage backend `{backend}` failed to {operation}: {message}")]
+    Backend {
+        backend: &'static str,
+        operation: &'static str,
+        message: String,
+    },
+    /// The engine is out of space or was opened read-only: writes fail until an
+    /// operator acts, reads still work.
+    #[error("storage backend `{backend}` cannot write: {message}")]
+    NotWritable {
+        backend: &'static str,
+        message: String,
+    },
+    /// The engine cannot be reached now (network, overload); retrying may work.
+    #[error("storage backend `{backend}` is unavailable: {message}")]
+    Unavailable {
+        backend: &'static str,
+        message: String,
+    },
+    /// A stored value could not be decoded.
+    #[error("corrupt record in `{table}`: {message}")]
+    Corrupt { table: String, message: String },
+    /// The caller asked for something the contract forbids (empty key, batch too big).
+    #[error("invalid storage request: {0}")]
+    Invalid(String),
+}
+
+impl StorageError {
+    /// Whether retrying the same operation later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::NotWritable { .. })
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;

@@ -1,0 +1,37 @@
+//! The storage layer's contract: four roles, each a trait with no engine behind it.
+//!
+//! - [`records`]: ordered key/value records in tables, partitioned per user, written in
+//!   atomic, durable batches (users, messages, contacts, tags, the delivery queue, the
+//!   search outbox, component deployments, ...).
+//! - [`blobs`]: content-addressed immutable bytes (raw mail, attachments), written
+//!   before any record that points at them.
+//! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
+//! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
+//! - [`error`]: the one error type every backend answers with.
+//!
+//! [`Stores`] bundles one implementation of each role; the runtime builds it from the
+//! configuration and core uses nothing else. Backends live in sibling crates
+//! (`caliopen-storage-embedded`, ...) and all pass `caliopen-storage-conformance`.
+
+pub mod blobs;
+pub mod ephemeral;
+pub mod error;
+pub mod records;
+pub mod search;
+
+use std::sync::Arc;
+
+pub use blobs::{BlobId, BlobStore};
+pub use ephemeral::EphemeralStore;
+pub use error::{StorageError, StorageResult};
+pub use records::{Batch, KeyLayout, Op, Page, RecordStore, Scan, Scope, Table};
+pub use search::SearchIndex;
+
+/// One implementation of every storage role.
+#[derive(Clone, Debug)]
+pub struct Stores {
+    pub records: Arc<dyn RecordStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub search: Arc<dyn SearchIndex>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+}
