@@ -1,1 +1,94 @@
-//! (being written)
+//! Caliopen core: the domain model and the services every protocol server uses.
+//! Protocol servers (REST, LMTP, SMTP) and the component runtime reach data only
+//! through [`Core`]; core reaches storage only through the role traits of
+//! `caliopen-storage-traits`, and knows nothing of Wasmtime or any database driver.
+//!
+//! - [`model`]: users, identities, contacts, messages, discussions, tags, devices,
+//!   notifications, the privacy index.
+//! - [`service`]: the operations on them, one module per resource (`users`, `auth`,
+//!   `messages`, `discussions`, `tags`, `contacts`, ...), all as methods of [`Core`].
+//! - [`delivery`]: the inbound pipeline: durable acceptance before any protocol
+//!   acknowledges, then asynchronous, idempotent processing through the
+//!   [`delivery::MailProcessor`] port (implemented by the runtime with components),
+//!   retries with backoff, quarantine and replay.
+//! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`context`]: [`context::UserContext`], the one-user view components get.
+//! - [`tables`], [`codec`]: how records are laid out and encoded.
+//! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
+
+pub mod codec;
+pub mod config;
+pub mod context;
+pub mod delivery;
+pub mod error;
+pub mod index;
+pub mod model;
+pub mod service;
+pub mod tables;
+pub mod text;
+
+use std::fmt;
+use std::sync::Arc;
+
+use caliopen_storage_traits::Stores;
+use tokio::sync::Notify;
+
+pub use config::CoreConfig;
+pub use error::{CoreError, CoreResult};
+
+/// The core of one Caliopen node: cheap to clone, shared by every server.
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    stores: Stores,
+    config: CoreConfig,
+    /// Woken when a delivery is accepted.
+    delivery_wake: Notify,
+    /// Woken when an outbox entry is written.
+    index_wake: Notify,
+    /// Serialises signups so that a username is taken once.
+    signup_lock: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("default_domain", &self.inner.config.default_domain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    pub fn new(stores: Stores, config: CoreConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                stores,
+                config,
+                delivery_wake: Notify::new(),
+                index_wake: Notify::new(),
+                signup_lock: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &CoreConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn stores(&self) -> &Stores {
+        &self.inner.stores
+    }
+
+    /// Wakes the indexer after writing outbox entries.
+    pub(crate) fn wake_indexer(&self) {
+        self.inner.index_wake.notify_one();
+    }
+}
+
+/// The current time; one place so that tests and records agree on the clock.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

@@ -1,0 +1,79 @@
+//! Core's settings, filled by the runtime from the TOML configuration.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoreConfig {
+    /// Domain of local identities: a user `alice` receives mail as `alice@<domain>`.
+    pub default_domain: String,
+    /// Lifetime of an access token.
+    #[serde(with = "secs")]
+    pub token_ttl: Duration,
+    /// Failed logins allowed per username within `login_window`.
+    pub login_attempts: u64,
+    #[serde(with = "secs")]
+    pub login_window: Duration,
+    pub delivery: DeliveryConfig,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            default_domain: "caliopen.local".into(),
+            token_ttl: Duration::from_secs(24 * 3600),
+            login_attempts: 10,
+            login_window: Duration::from_secs(300),
+            delivery: DeliveryConfig::default(),
+        }
+    }
+}
+
+/// How the inbound pipeline retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// Deliveries processed at once.
+    pub workers: usize,
+    /// Attempts before a delivery is quarantined.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubled at each attempt.
+    #[serde(with = "millis")]
+    pub retry_base: Duration,
+    /// Longest delay between two attempts.
+    #[serde(with = "millis")]
+    pub retry_max: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            workers: 4,
+            max_attempts: 5,
+            retry_base: Duration::from_millis(500),
+            retry_max: Duration::from_secs(300),
+        }
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}

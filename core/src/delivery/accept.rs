@@ -1,0 +1,127 @@
+//! Durable acceptance of inbound mail, before any acknowledgement.
+
+use caliopen_storage_traits::{Batch, BlobId, Scope};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::codec::encode;
+use crate::error::{CoreError, CoreResult};
+use crate::tables::DELIVERIES;
+use crate::{now, Core};
+
+/// A recipient address resolved to the user (and identity) that receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub address: String,
+    pub user_id: Uuid,
+    pub identity_id: Uuid,
+}
+
+/// A mail accepted for one recipient and not yet turned into a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDelivery {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub identity_id: Uuid,
+    /// The raw mail blob.
+    pub raw: BlobRef,
+    pub size: u64,
+    pub envelope_from: String,
+    pub received_at: DateTime<Utc>,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// A blob id in records (hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlobRef(pub BlobId);
+
+impl Serialize for BlobRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for BlobRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(BlobRef).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Core {
+    /// The user that receives mail for `address`, if any.
+    pub async fn resolve_recipient(&self, address: &str) -> CoreResult<Option<Recipient>> {
+        Ok(self.resolve_address(address).await?.map(|r| Recipient {
+            address: address.trim().to_lowercase(),
+            user_id: r.user_id,
+            identity_id: r.identity_id,
+        }))
+    }
+
+    /// Stores a raw mail and one pending delivery per recipient, durably. When this
+    /// returns `Ok`, the mail may be acknowledged: it will become a message for
+    /// every recipient, or be quarantined with its reason, even across a crash.
+    #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
+    pub async fn accept_mail(&self, raw: &[u8], envelope_from: &str, recipients: &[Recipient]) -> CoreResult<Vec<Uuid>> {
+        if recipients.is_empty() {
+            return Err(CoreError::invalid("recipients", "at least one recipient is needed"));
+        }
+        if raw.is_empty() {
+            return Err(CoreError::invalid("message", "the mail is empty"));
+        }
+        // The blob is durable before the deliveries that point at it.
+        let blob = self.stores().blobs.put(raw).await?;
+        let received_at = now();
+        let mut batch = Batch::new();
+        let mut ids = Vec::with_capacity(recipients.len());
+        let mut seen_users = Vec::new();
+        for r in recipients {
+            // Two addresses of the same user give one delivery.
+            if seen_users.contains(&r.user_id) {
+                continue;
+            }
+            seen_users.push(r.user_id);
+            let id = Uuid::now_v7();
+            let pending = PendingDelivery {
+                id,
+                user_id: r.user_id,
+                identity_id: r.identity_id,
+                raw: BlobRef(blob),
+                size: raw.len() as u64,
+                envelope_from: envelope_from.to_owned(),
+                received_at,
+                attempts: 0,
+                next_attempt_at: received_at,
+                last_error: None,
+            };
+            batch.put(DELIVERIES, Scope::Global, id.as_bytes().to_vec(), encode(&pending));
+            ids.push(id);
+        }
+        self.stores().records.write(batch).await?;
+        self.inner.delivery_wake.notify_one();
+        Ok(ids)
+    }
+
+    /// How many deliveries are waiting to be processed.
+    pub async fn pending_deliveries(&self) -> CoreResult<Vec<PendingDelivery>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(DELIVERIES, Scope::Global, caliopen_storage_traits::Scan::all(1000).after(after))
+                .await?;
+            for (_, v) in &page.items {
+                out.push(crate::codec::decode(DELIVERIES.name, v)?);
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+}

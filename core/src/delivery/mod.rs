@@ -1,0 +1,24 @@
+//! The inbound pipeline.
+//!
+//! 1. [`accept`]: a protocol server resolves recipients, then hands the raw mail
+//!    over; core stores the raw bytes as a blob and one pending delivery per
+//!    recipient in one durable batch, and only then may the server acknowledge.
+//! 2. [`worker`]: pending deliveries are processed asynchronously through the
+//!    [`port::MailProcessor`] (the runtime's component chain); a user's deliveries
+//!    are processed one at a time, so (user, raw mail) and (user, Message-ID)
+//!    give one message however often the mail is delivered.
+//! 3. [`store`]: the processed message, its discussion, counters, outbox entry and
+//!    notification are written in one batch that also removes the pending delivery.
+//! 4. Failures are retried with exponential backoff, then [`quarantine`]d with
+//!    their reason, never dropped; an operator can list and replay them.
+
+pub mod accept;
+pub mod port;
+pub mod quarantine;
+pub mod store;
+pub mod worker;
+
+pub use accept::{PendingDelivery, Recipient};
+pub use port::{InboundMessage, MailProcessor, MergedVerdict, ProcessedMail, ProcessingError};
+pub use quarantine::QuarantinedDelivery;
+pub use worker::DeliveryWorkers;

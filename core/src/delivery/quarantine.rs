@@ -1,0 +1,82 @@
+//! Deliveries that could not be processed: kept with their reason, for replay.
+
+use caliopen_storage_traits::{Batch, Scan, Scope};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::PendingDelivery;
+use crate::codec::{decode, encode};
+use crate::error::{CoreError, CoreResult};
+use crate::tables::{DELIVERIES, QUARANTINE};
+use crate::{now, Core};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantinedDelivery {
+    pub delivery: PendingDelivery,
+    /// The stage that failed (`parser:email`, `storage`, ...).
+    pub stage: String,
+    pub reason: String,
+    pub quarantined_at: DateTime<Utc>,
+}
+
+impl Core {
+    /// Moves a pending delivery to quarantine, in one batch.
+    pub(crate) async fn quarantine(&self, pending: PendingDelivery, stage: &str, reason: &str) -> CoreResult<()> {
+        tracing::warn!(delivery = %pending.id, user = %pending.user_id, stage, reason, "delivery quarantined");
+        let id = pending.id;
+        let entry = QuarantinedDelivery {
+            delivery: pending,
+            stage: stage.to_owned(),
+            reason: reason.to_owned(),
+            quarantined_at: now(),
+        };
+        let mut batch = Batch::new();
+        batch
+            .put(QUARANTINE, Scope::Global, id.as_bytes().to_vec(), encode(&entry))
+            .delete(DELIVERIES, Scope::Global, id.as_bytes().to_vec());
+        Ok(self.stores().records.write(batch).await?)
+    }
+
+    /// Every quarantined delivery, oldest first.
+    pub async fn quarantined(&self) -> CoreResult<Vec<QuarantinedDelivery>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(QUARANTINE, Scope::Global, Scan::all(1000).after(after))
+                .await?;
+            for (_, v) in &page.items {
+                out.push(decode(QUARANTINE.name, v)?);
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Puts a quarantined delivery back in the queue, with its attempts reset.
+    pub async fn replay(&self, delivery_id: Uuid) -> CoreResult<()> {
+        let bytes = self
+            .stores()
+            .records
+            .get(QUARANTINE, Scope::Global, delivery_id.as_bytes())
+            .await?
+            .ok_or_else(|| CoreError::not_found("quarantined delivery", delivery_id))?;
+        let entry: QuarantinedDelivery = decode(QUARANTINE.name, &bytes)?;
+        let mut pending = entry.delivery;
+        pending.attempts = 0;
+        pending.next_attempt_at = now();
+        pending.last_error = Some(format!("replayed after: {}", entry.reason));
+        let mut batch = Batch::new();
+        batch
+            .put(DELIVERIES, Scope::Global, delivery_id.as_bytes().to_vec(), encode(&pending))
+            .delete(QUARANTINE, Scope::Global, delivery_id.as_bytes().to_vec());
+        self.stores().records.write(batch).await?;
+        self.inner.delivery_wake.notify_one();
+        Ok(())
+    }
+}

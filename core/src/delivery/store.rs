@@ -1,0 +1,201 @@
+//! Turning a processed mail into a stored message, in one batch.
+
+use caliopen_storage_traits::search::{Document, IndexOp};
+use caliopen_storage_traits::{Batch, Scope};
+use uuid::Uuid;
+
+use super::{PendingDelivery, ProcessedMail};
+use crate::codec::{decode, encode, Key};
+use crate::error::CoreResult;
+use crate::index::documents::message_document;
+use crate::index::outbox;
+use crate::model::discussion::{discussion_id, discussion_key};
+use crate::model::message::Qualification;
+use crate::model::tag::{TAG_INBOX, TAG_SPAM};
+use crate::model::{Discussion, Message, Notification};
+use crate::tables::{
+    counter, COUNTERS, DELIVERIES, DISCUSSIONS, DISCUSSIONS_BY_DATE, DISCUSSION_MESSAGES, MESSAGES, MSGID_INDEX,
+    NOTIFICATIONS, RAW_INDEX,
+};
+use crate::{now, Core};
+
+/// What became of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new message.
+    New(Uuid),
+    /// The user already has this mail (same raw bytes or same Message-ID).
+    Duplicate(Uuid),
+}
+
+/// How long a new-mail notification is kept.
+const NOTIFICATION_TTL_DAYS: i64 = 7;
+
+impl Core {
+    /// The message already stored for this (user, raw mail), if any.
+    pub(crate) async fn message_for_raw(&self, pending: &PendingDelivery) -> CoreResult<Option<Uuid>> {
+        let key = pending.raw.0.as_bytes();
+        let found = self.stores().records.get(RAW_INDEX, Scope::User(pending.user_id), key).await?;
+        Ok(found.and_then(|v| Uuid::from_slice(&v).ok()))
+    }
+
+    /// Stores a processed delivery, or records it as a duplicate; either way the
+    /// pending delivery is removed in the same batch.
+    #[tracing::instrument(skip_all, fields(delivery = %pending.id, user = %pending.user_id))]
+    pub(crate) async fn store_delivery(&self, pending: &PendingDelivery, processed: ProcessedMail) -> CoreResult<Stored> {
+        let scope = Scope::User(pending.user_id);
+        let records = &self.stores().records;
+        let raw_key = pending.raw.0.as_bytes().to_vec();
+        let mut batch = Batch::new();
+        batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
+
+        let ProcessedMail { message: inbound, verdict } = processed;
+        if let Some(msgid) = &inbound.external_references.message_id {
+            if let Some(existing) = records.get(MSGID_INDEX, scope, msgid.as_bytes()).await? {
+                let existing = Uuid::from_slice(&existing).unwrap_or_default();
+                batch.put(RAW_INDEX, scope, raw_key, existing.as_bytes().to_vec());
+                records.write(batch).await?;
+                return Ok(Stored::Duplicate(existing));
+            }
+        }
+
+        let date_insert = now();
+        let mut participants = inbound.participants;
+        for p in &mut participants {
+            p.contact_ids = self.contact_ids_by_address(pending.user_id, &p.address).await?;
+        }
+        let key = if inbound.discussion_key.is_empty() {
+            discussion_key(&participants)
+        } else {
+            inbound.discussion_key
+        };
+        let mut tags = verdict.tags;
+        tags.push(if verdict.is_spam { TAG_SPAM } else { TAG_INBOX }.to_owned());
+        tags.sort();
+        tags.dedup();
+        let message = Message {
+            id: Uuid::now_v7(),
+            user_id: pending.user_id,
+            discussion_id: discussion_id(&key),
+            protocol: "email".into(),
+            subject: inbound.subject,
+            date: inbound.date.unwrap_or(pending.received_at),
+            date_insert,
+            date_sort: date_insert,
+            participants,
+            body_plain: inbound.body_plain,
+            body_html: inbound.body_html,
+            html_safety: inbound.html_safety,
+            attachments: inbound.attachments,
+            external_references: inbound.external_references,
+            importance_level: verdict.importance_level.clamp(-10, 10),
+            pi: verdict.pi,
+            privacy_features: inbound.privacy_features,
+            tags,
+            is_unread: true,
+            is_draft: false,
+            is_answered: false,
+            is_received: true,
+            raw_msg_id: Some(pending.raw.0.to_string()),
+            user_identities: vec![pending.identity_id],
+            parent_id: None,
+            qualification: Qualification {
+                is_spam: verdict.is_spam,
+                spam_score: verdict.spam_score,
+                rules: verdict.rules,
+                not_qualified_by: verdict.not_qualified_by,
+                qualified_by: verdict.qualified_by,
+            },
+            problems: inbound.problems,
+            send_state: None,
+        };
+        let id = message.id;
+        batch.put(MESSAGES, scope, id.as_bytes().to_vec(), encode(&message));
+        batch.put(RAW_INDEX, scope, raw_key, id.as_bytes().to_vec());
+        if let Some(msgid) = &message.external_references.message_id {
+            batch.put(MSGID_INDEX, scope, msgid.as_bytes().to_vec(), id.as_bytes().to_vec());
+        }
+        self.discussion_batch(&mut batch, &message, true).await?;
+        batch
+            .add(COUNTERS, scope, counter::MESSAGES, 1)
+            .add(COUNTERS, scope, counter::UNREAD, 1);
+        outbox(&mut batch, &IndexOp::Upsert(Document::Message(message_document(&message))));
+        let notification = Notification {
+            id: Uuid::now_v7(),
+            user_id: pending.user_id,
+            emitter: "delivery".into(),
+            kind: "event".into(),
+            reference: id.to_string(),
+            body: format!("new message: {}", message.subject),
+            date_insert,
+            expires_at: date_insert + chrono::Duration::days(NOTIFICATION_TTL_DAYS),
+        };
+        batch.put(NOTIFICATIONS, scope, notification.id.as_bytes().to_vec(), encode(&notification));
+        records.write(batch).await?;
+        self.wake_indexer();
+        Ok(Stored::New(id))
+    }
+
+    /// Adds a message to its discussion: membership, summary, date index, counters.
+    pub(crate) async fn discussion_batch(&self, batch: &mut Batch, message: &Message, is_new: bool) -> CoreResult<()> {
+        let scope = Scope::User(message.user_id);
+        let did = &message.discussion_id;
+        let existing: Option<Discussion> = match self.stores().records.get(DISCUSSIONS, scope, did.as_bytes()).await? {
+            Some(bytes) => Some(decode(DISCUSSIONS.name, &bytes)?),
+            None => None,
+        };
+        let date = message.date_sort;
+        let mut discussion = existing.clone().unwrap_or_else(|| Discussion {
+            id: did.clone(),
+            participants: message.participants.clone(),
+            last_message_id: message.id,
+            last_message_date: date,
+            last_message_subject: message.subject.clone(),
+            excerpt: String::new(),
+            importance_level: message.importance_level,
+            protocol: message.protocol.clone(),
+            date_insert: date,
+            date_update: date,
+        });
+        if let Some(old) = &existing {
+            if date >= old.last_message_date {
+                batch.delete(DISCUSSIONS_BY_DATE, scope, by_date_key(old));
+                discussion.last_message_id = message.id;
+                discussion.last_message_date = date;
+                discussion.last_message_subject = message.subject.clone();
+                discussion.participants = message.participants.clone();
+            }
+            discussion.importance_level = old.importance_level.max(message.importance_level);
+        }
+        if discussion.last_message_id == message.id {
+            discussion.excerpt = message.excerpt(200);
+        }
+        discussion.date_update = now();
+        batch.put(DISCUSSIONS_BY_DATE, scope, by_date_key(&discussion), Vec::new());
+        batch.put(DISCUSSIONS, scope, did.as_bytes().to_vec(), encode(&discussion));
+        batch.put(
+            DISCUSSION_MESSAGES,
+            scope,
+            Key::new().str(did).uuid(message.id).build(),
+            Vec::new(),
+        );
+        if is_new {
+            batch.add(COUNTERS, scope, counter::discussion_total(did), 1);
+            if message.is_unread {
+                batch.add(COUNTERS, scope, counter::discussion_unread(did), 1);
+            }
+            let attachments = message.attachments.len() as i64;
+            if attachments > 0 {
+                batch.add(COUNTERS, scope, counter::discussion_attachments(did), attachments);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Key of a discussion in the by-date index: last message date, then its id.
+pub(crate) fn by_date_key(d: &Discussion) -> Vec<u8> {
+    let mut key = Key::new().i64(d.last_message_date.timestamp_millis()).build();
+    key.extend_from_slice(d.id.as_bytes());
+    key
+}

@@ -1,0 +1,221 @@
+//! The delivery workers: a dispatcher reads due deliveries and hands each to one
+//! of N workers chosen by user, so a user's deliveries are processed in order and
+//! never two at a time.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use caliopen_storage_traits::{Batch, Scan, Scope};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::store::Stored;
+use super::{MailProcessor, PendingDelivery, ProcessingError};
+use crate::codec::{decode, encode};
+use crate::context::UserContext;
+use crate::error::{CoreError, CoreResult};
+use crate::tables::DELIVERIES;
+use crate::{now, Core};
+
+/// The running pipeline; dropping it does not stop it, [`DeliveryWorkers::abort`] does.
+#[derive(Debug)]
+pub struct DeliveryWorkers {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl DeliveryWorkers {
+    pub fn abort(&self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+type InFlight = Arc<Mutex<HashSet<Uuid>>>;
+
+impl Core {
+    /// Starts the pipeline over the deliveries in the store (including those left
+    /// by a previous run) and the ones accepted from now on.
+    pub fn spawn_delivery_workers(&self, processor: Arc<dyn MailProcessor>) -> DeliveryWorkers {
+        let n = self.config().delivery.workers.max(1);
+        let in_flight: InFlight = Arc::default();
+        let mut senders = Vec::with_capacity(n);
+        let mut tasks = Vec::with_capacity(n + 1);
+        for _ in 0..n {
+            let (tx, mut rx) = mpsc::channel::<PendingDelivery>(64);
+            senders.push(tx);
+            let core = self.clone();
+            let processor = processor.clone();
+            let in_flight = in_flight.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some(pending) = rx.recv().await {
+                    let id = pending.id;
+                    core.process_delivery(processor.as_ref(), pending).await;
+                    in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                }
+            }));
+        }
+        let core = self.clone();
+        tasks.push(tokio::spawn(async move { core.dispatch(senders, in_flight).await }));
+        DeliveryWorkers { tasks }
+    }
+
+    async fn dispatch(&self, workers: Vec<mpsc::Sender<PendingDelivery>>, in_flight: InFlight) {
+        loop {
+            let wait = match self.dispatch_due(&workers, &in_flight).await {
+                Ok(wait) => wait,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the delivery queue failed");
+                    Duration::from_secs(1)
+                }
+            };
+            if wait > Duration::ZERO {
+                let _ = tokio::time::timeout(wait, self.inner.delivery_wake.notified()).await;
+            }
+        }
+    }
+
+    /// Hands every due delivery to its worker; returns how long to wait before
+    /// looking again (zero when there may be more right away).
+    async fn dispatch_due(&self, workers: &[mpsc::Sender<PendingDelivery>], in_flight: &InFlight) -> CoreResult<Duration> {
+        let mut next_due = Duration::from_secs(1);
+        let mut after = None;
+        let mut dispatched = 0usize;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(DELIVERIES, Scope::Global, Scan::all(512).after(after))
+                .await?;
+            for (_, v) in &page.items {
+                let pending: PendingDelivery = decode(DELIVERIES.name, v)?;
+                let wait = (pending.next_attempt_at - now()).to_std().unwrap_or(Duration::ZERO);
+                if wait > Duration::ZERO {
+                    next_due = next_due.min(wait);
+                    continue;
+                }
+                if !in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(pending.id) {
+                    continue;
+                }
+                let worker = &workers[worker_for(pending.user_id, workers.len())];
+                if worker.send(pending).await.is_err() {
+                    return Ok(next_due);
+                }
+                dispatched += 1;
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        Ok(if dispatched > 0 { Duration::from_millis(50).min(next_due) } else { next_due })
+    }
+
+    /// Processes one delivery to its end: stored, retried later, or quarantined.
+    #[tracing::instrument(skip_all, fields(delivery = %pending.id, user = %pending.user_id, attempt = pending.attempts + 1))]
+    async fn process_delivery(&self, processor: &dyn MailProcessor, pending: PendingDelivery) {
+        let outcome = self.try_delivery(processor, &pending).await;
+        let result = match outcome {
+            Ok(Stored::New(id)) => {
+                tracing::debug!(message = %id, "delivered");
+                Ok(())
+            }
+            Ok(Stored::Duplicate(id)) => {
+                tracing::info!(message = %id, "duplicate delivery folded into the existing message");
+                Ok(())
+            }
+            Err(DeliveryFailure::Permanent { stage, reason }) => self.quarantine(pending, &stage, &reason).await,
+            Err(DeliveryFailure::Transient { stage, reason }) => self.retry_later(pending, &stage, &reason).await,
+        };
+        if let Err(e) = result {
+            // The delivery is still in the queue; the dispatcher will see it again.
+            tracing::error!(error = %e, "could not record the outcome of a delivery");
+        }
+    }
+
+    async fn try_delivery(&self, processor: &dyn MailProcessor, pending: &PendingDelivery) -> Result<Stored, DeliveryFailure> {
+        if let Some(existing) = self.message_for_raw(pending).await? {
+            let mut batch = Batch::new();
+            batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
+            self.stores().records.write(batch).await.map_err(CoreError::from)?;
+            return Ok(Stored::Duplicate(existing));
+        }
+        let raw = self
+            .stores()
+            .blobs
+            .get(&pending.raw.0)
+            .await
+            .map_err(CoreError::from)?
+            .ok_or_else(|| DeliveryFailure::Permanent {
+                stage: "storage".into(),
+                reason: format!("raw mail {} is missing", pending.raw.0),
+            })?;
+        let user = match UserContext::for_user(self, pending.user_id).await {
+            Ok(u) => u,
+            Err(CoreError::NotFound { .. }) => {
+                return Err(DeliveryFailure::Permanent {
+                    stage: "recipient".into(),
+                    reason: format!("user {} no longer exists", pending.user_id),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let processed = processor
+            .process_inbound(user, Arc::new(raw), pending.received_at)
+            .await
+            .map_err(|e| match e {
+                ProcessingError::Transient { stage, reason } => DeliveryFailure::Transient { stage, reason },
+                ProcessingError::Permanent { stage, reason } => DeliveryFailure::Permanent { stage, reason },
+            })?;
+        Ok(self.store_delivery(pending, processed).await?)
+    }
+
+    async fn retry_later(&self, mut pending: PendingDelivery, stage: &str, reason: &str) -> CoreResult<()> {
+        let cfg = &self.config().delivery;
+        pending.attempts += 1;
+        if pending.attempts >= cfg.max_attempts {
+            let reason = format!("{reason} (gave up after {} attempts)", pending.attempts);
+            return self.quarantine(pending, stage, &reason).await;
+        }
+        let delay = cfg
+            .retry_base
+            .saturating_mul(2u32.saturating_pow(pending.attempts - 1))
+            .min(cfg.retry_max);
+        tracing::warn!(stage, reason, ?delay, "delivery failed, will retry");
+        pending.next_attempt_at = now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(1));
+        pending.last_error = Some(format!("{stage}: {reason}"));
+        let mut batch = Batch::new();
+        batch.put(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec(), encode(&pending));
+        Ok(self.stores().records.write(batch).await?)
+    }
+}
+
+/// Why one attempt failed.
+enum DeliveryFailure {
+    Transient { stage: String, reason: String },
+    Permanent { stage: String, reason: String },
+}
+
+impl From<CoreError> for DeliveryFailure {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Corrupt { .. } => Self::Permanent {
+                stage: "storage".into(),
+                reason: e.to_string(),
+            },
+            e => Self::Transient {
+                stage: "storage".into(),
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+fn worker_for(user: Uuid, workers: usize) -> usize {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    user.hash(&mut h);
+    (h.finish() % workers as u64) as usize
+}

@@ -1,0 +1,54 @@
+//! Core's typed errors: what a caller did wrong, or what failed underneath.
+
+use caliopen_storage_traits::StorageError;
+
+/// Every error a core service answers with. Protocol servers map these to their
+/// own status codes (HTTP 4xx/5xx, SMTP 4yz/5yz) and never show `Storage` details
+/// to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// An input does not satisfy the rules; `field` names it as the client sent it.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// The thing does not exist, or is not the caller's (the two are not told apart).
+    #[error("{kind} `{id}` not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The request conflicts with the current state (taken username, stale `current_state`).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Credentials or token are wrong, expired or revoked.
+    #[error("authentication failed: {0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// This installation has not configured what the operation needs.
+    #[error("not available on this installation: {0}")]
+    NotConfigured(String),
+    /// The storage layer failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A stored record does not decode: a bug or corruption, never the client's fault.
+    #[error("corrupt record in {table}: {message}")]
+    Corrupt { table: &'static str, message: String },
+}
+
+impl CoreError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+    pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            kind,
+            id: id.to_string(),
+        }
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

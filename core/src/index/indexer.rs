@@ -1,0 +1,78 @@
+//! The indexer: drains the outbox into the search role.
+
+use std::time::Duration;
+
+use caliopen_storage_traits::search::IndexOp;
+use caliopen_storage_traits::{Batch, Scan, Scope};
+use tokio::task::JoinHandle;
+
+use crate::codec::decode;
+use crate::error::CoreResult;
+use crate::tables::OUTBOX;
+use crate::Core;
+
+/// Outbox entries applied per search commit.
+const BATCH: usize = 2_000;
+
+impl Core {
+    /// Applies up to `max` outbox entries to the search index, oldest first, and
+    /// removes them from the outbox. Returns how many were applied.
+    #[tracing::instrument(skip(self))]
+    pub async fn index_pending(&self, max: usize) -> CoreResult<usize> {
+        let records = &self.stores().records;
+        let page = records.scan(OUTBOX, Scope::Global, Scan::all(max)).await?;
+        if page.items.is_empty() {
+            return Ok(0);
+        }
+        let mut ops = Vec::with_capacity(page.items.len());
+        let mut done = Batch::new();
+        for (key, value) in &page.items {
+            match decode::<IndexOp>(OUTBOX.name, value) {
+                Ok(op) => ops.push(op),
+                // An entry we cannot read would block the outbox forever; the
+                // record it described is still there for `reindex`.
+                Err(e) => tracing::error!(error = %e, "dropping unreadable outbox entry"),
+            }
+            done.delete(OUTBOX, Scope::Global, key.clone());
+        }
+        self.stores().search.apply(&ops).await?;
+        records.write(done).await?;
+        Ok(page.items.len())
+    }
+
+    /// Applies every pending outbox entry (tests and `reindex` use it to wait).
+    pub async fn index_all_pending(&self) -> CoreResult<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.index_pending(BATCH).await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Runs the indexer until the task is aborted: woken by new outbox entries,
+    /// and every second in case another node wrote some.
+    pub fn spawn_indexer(&self) -> JoinHandle<()> {
+        let core = self.clone();
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                match core.index_pending(BATCH).await {
+                    Ok(n) if n > 0 => failures = 0,
+                    Ok(_) => {
+                        failures = 0;
+                        let _ = tokio::time::timeout(Duration::from_secs(1), core.inner.index_wake.notified()).await;
+                    }
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        let delay = Duration::from_millis(100 * 2u64.pow(failures.min(8)));
+                        tracing::warn!(error = %e, ?delay, "indexing failed, retrying");
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+            }
+        })
+    }
+}

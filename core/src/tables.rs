@@ -1,0 +1,66 @@
+//! The record tables core keeps, and how their keys are built. One place, so that
+//! every service and the reindex agree.
+
+use caliopen_storage_traits::Table;
+
+// Installation-wide (Scope::Global).
+/// user id → User
+pub const USERS: Table = Table::plain("users");
+/// lower-case username → user id
+pub const USERNAMES: Table = Table::plain("usernames");
+/// lower-case address → IdentityRef (who receives mail for it)
+pub const ADDRESSES: Table = Table::plain("addresses");
+/// delivery id (v7) → PendingDelivery
+pub const DELIVERIES: Table = Table::time_ordered("deliveries");
+/// delivery id (v7) → QuarantinedDelivery
+pub const QUARANTINE: Table = Table::time_ordered("quarantine");
+/// entry id (v7) → IndexOp, the search outbox
+pub const OUTBOX: Table = Table::time_ordered("index_outbox");
+/// key → value, settings of the installation and of its components
+pub const SYSTEM: Table = Table::plain("system");
+
+// Per user (Scope::User).
+/// message id (v7) → Message
+pub const MESSAGES: Table = Table::time_ordered("messages");
+/// raw blob id → message id: one message per (user, raw mail)
+pub const RAW_INDEX: Table = Table::plain("raw_index");
+/// external Message-ID → message id
+pub const MSGID_INDEX: Table = Table::plain("msgid_index");
+/// discussion id + message id → ()
+pub const DISCUSSION_MESSAGES: Table = Table::plain("discussion_messages");
+/// discussion id → Discussion
+pub const DISCUSSIONS: Table = Table::plain("discussions");
+/// last message date + discussion id → ()
+pub const DISCUSSIONS_BY_DATE: Table = Table::plain("discussions_by_date");
+/// name → counter (`messages`, `unread`, `d:<discussion>:total`, ...)
+pub const COUNTERS: Table = Table::counter("counters");
+/// identity id → Identity
+pub const IDENTITIES: Table = Table::plain("identities");
+/// tag name → Tag
+pub const TAGS: Table = Table::plain("tags");
+/// contact id → Contact
+pub const CONTACTS: Table = Table::plain("contacts");
+/// lower-case address + contact id → ()
+pub const CONTACT_ADDRESSES: Table = Table::plain("contact_addresses");
+/// device id → Device
+pub const DEVICES: Table = Table::plain("devices");
+/// notification id (v7) → Notification
+pub const NOTIFICATIONS: Table = Table::time_ordered("notifications");
+/// `settings` → Settings
+pub const USER_SETTINGS: Table = Table::plain("settings");
+
+/// Counter names.
+pub mod counter {
+    pub const MESSAGES: &[u8] = b"messages";
+    pub const UNREAD: &[u8] = b"unread";
+
+    pub fn discussion_total(discussion: &str) -> Vec<u8> {
+        format!("d:{discussion}:total").into_bytes()
+    }
+    pub fn discussion_unread(discussion: &str) -> Vec<u8> {
+        format!("d:{discussion}:unread").into_bytes()
+    }
+    pub fn discussion_attachments(discussion: &str) -> Vec<u8> {
+        format!("d:{discussion}:attachments").into_bytes()
+    }
+}
