@@ -1,1 +1,35 @@
-//! (being written)
+//! The Caliopen REST API: the original `/api/v1` and `/api/v2` operations
+//! (`../shared/caliopen-api/swagger.json`), over core only.
+//!
+//! - [`router`]: the whole API as a function of the app state, testable in process.
+//! - [`state`]: [`AppState`], what every handler gets (core and settings).
+//! - [`auth`]: the [`auth::Caller`] extractor: `Authorization` (Bearer
+//!   base64(user_id:access_token), or Basic user_id:access_token) plus
+//!   `X-Caliopen-Device-ID`, checked by core.
+//! - [`error`]: [`error::ApiError`], the one error body clients get
+//!   (`{"errors": [{code, message, name}]}`), mapped from core's typed errors.
+//! - [`routes`]: one module per resource.
+//! - [`views`]: the JSON shapes of the spec, built from core's model.
+
+pub mod auth;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+
+pub use state::AppState;
+
+/// Request bodies above this size are refused with 413 (attachments excepted).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The API router. Everything lives under `/api`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/api", routes::api())
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

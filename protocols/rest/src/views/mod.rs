@@ -1,0 +1,23 @@
+//! JSON shapes of the spec, built from core's model. Only properties the spec
+//! declares are emitted: its objects forbid additional properties.
+
+pub mod message;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use caliopen_core::model::Pi;
+
+/// RFC 3339 with milliseconds, UTC.
+pub fn date(d: &DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn pi(p: &Pi) -> Value {
+    json!({
+        "technic": p.technic,
+        "comportment": p.comportment,
+        "context": p.context,
+        "version": p.version,
+    })
+}
