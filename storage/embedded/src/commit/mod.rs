@@ -1,0 +1,328 @@
+//! Group commit: the one thread that writes to fjall.
+//!
+//! Every change (record batches, blob puts and deletes, ephemeral values) is sent to
+//! the committer as a [`Job`] and the caller awaits its reply. The committer takes the
+//! first job waiting, drains whatever else queued up meanwhile (bounded by
+//! [`CommitLimits`]), turns each job into its final key changes against the state
+//! left by the jobs before it (so counters and ephemeral windows are exact without any
+//! lock), and commits the whole group as ONE fjall write batch. fjall writes the batch
+//! to its journal, fsyncs it, and only then makes it visible; then every waiter is
+//! answered. So concurrent writers share one fsync, nothing is visible before it is
+//! durable, and a job that fails (bad table name, corrupt counter) fails alone.
+//!
+//! Ephemeral-only groups are written to the OS without an fsync: losing a token or a
+//! rate counter in a power cut is acceptable, paying an fsync for each is not. When
+//! idle, and at least once per purge interval, the committer also deletes expired
+//! ephemeral values (see [`crate::ephemeral::purge`]).
+
+mod stage;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use caliopen_storage_traits::{Batch, BlobId, Op, StorageError, StorageResult};
+use fjall::PersistMode;
+use tokio::sync::oneshot;
+
+pub(crate) use stage::{Changes, Space, Spaces, View};
+
+use crate::ephemeral;
+use crate::error::fjall_error;
+
+/// A change waiting for the committer.
+#[derive(Debug)]
+pub(crate) enum Work {
+    /// A validated record batch.
+    Records(Batch),
+    PutBlob {
+        id: BlobId,
+        data: Vec<u8>,
+    },
+    DeleteBlob(BlobId),
+    /// `key` as built by [`keys::ephemeral`].
+    PutEphemeral {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        ttl: Duration,
+    },
+    DeleteEphemeral {
+        key: Vec<u8>,
+    },
+    Increment {
+        key: Vec<u8>,
+        window: Duration,
+    },
+}
+
+impl Work {
+    /// Roughly how many bytes this job adds to the group.
+    fn size(&self) -> usize {
+        match self {
+            Work::Records(batch) => batch
+                .ops
+                .iter()
+                .map(|op| match op {
+                    Op::Put { key, value, .. } => key.len() + value.len(),
+                    Op::Delete { key, .. } | Op::Add { key, .. } => key.len() + 8,
+                })
+                .sum(),
+            Work::PutBlob { data, .. } => data.len(),
+            Work::PutEphemeral { key, value, .. } => key.len() + value.len(),
+            Work::DeleteBlob(_) | Work::DeleteEphemeral { .. } | Work::Increment { .. } => 64,
+        }
+    }
+
+    /// Whether the caller is promised durability when the job is answered.
+    fn durable(&self) -> bool {
+        matches!(
+            self,
+            Work::Records(_) | Work::PutBlob { .. } | Work::DeleteBlob(_)
+        )
+    }
+}
+
+/// What a job answers on success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Done {
+    Written,
+    Count(u64),
+}
+
+/// A change and where to send its outcome.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub work: Work,
+    pub reply: oneshot::Sender<StorageResult<Done>>,
+}
+
+/// How big a group may grow, and how often expired ephemeral values are purged.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CommitLimits {
+    pub max_jobs: usize,
+    pub max_bytes: usize,
+    pub purge_interval: Duration,
+}
+
+/// What the committer did so far, for metrics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Groups written (one fjall batch each).
+    pub groups: u64,
+    /// Of those, groups that were fsynced (they held a record or blob write).
+    pub synced_groups: u64,
+    /// Jobs answered with success (record batches, blob and ephemeral writes).
+    pub jobs: u64,
+}
+
+/// The live counters behind [`CommitStats`].
+#[derive(Debug, Default)]
+pub(crate) struct StatCounters {
+    groups: AtomicU64,
+    synced_groups: AtomicU64,
+    jobs: AtomicU64,
+}
+
+impl StatCounters {
+    pub(crate) fn snapshot(&self) -> CommitStats {
+        CommitStats {
+            groups: self.groups.load(Ordering::Relaxed),
+            synced_groups: self.synced_groups.load(Ordering::Relaxed),
+            jobs: self.jobs.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Starts the committer thread; it stops once every sender is dropped and the queue
+/// is drained.
+pub(crate) fn spawn(
+    spaces: Spaces,
+    limits: CommitLimits,
+    stats: Arc<StatCounters>,
+) -> StorageResult<(mpsc::Sender<Job>, JoinHandle<StorageResult<()>>)> {
+    let (tx, rx) = mpsc::channel();
+    let committer = Committer {
+        spaces,
+        rx,
+        limits,
+        last_purge: Instant::now(),
+        stats,
+    };
+    let handle = std::thread::Builder::new()
+        .name("caliopen-commit".into())
+        .spawn(move || committer.run())
+        .map_err(|e| crate::error::io_error("start the commit thread", &e))?;
+    Ok((tx, handle))
+}
+
+struct Committer {
+    spaces: Spaces,
+    rx: mpsc::Receiver<Job>,
+    limits: CommitLimits,
+    last_purge: Instant,
+    stats: Arc<StatCounters>,
+}
+
+impl Committer {
+    /// Commits groups until every sender is gone, then syncs the journal one last time.
+    fn run(mut self) -> StorageResult<()> {
+        loop {
+            let wait = self
+                .limits
+                .purge_interval
+                .saturating_sub(self.last_purge.elapsed());
+            match self.rx.recv_timeout(wait) {
+                Ok(first) => {
+                    let group = self.gather(first);
+                    self.commit(group);
+                    if self.last_purge.elapsed() >= self.limits.purge_interval {
+                        self.purge();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => self.purge(),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.spaces
+            .db
+            .persist(PersistMode::SyncAll)
+            .map_err(|e| fjall_error("sync the journal while closing", e))
+    }
+
+    /// The first job plus whatever is already queued, within the limits.
+    fn gather(&self, first: Job) -> Vec<Job> {
+        let mut bytes = first.work.size();
+        let mut group = vec![first];
+        while group.len() < self.limits.max_jobs && bytes < self.limits.max_bytes {
+            match self.rx.try_recv() {
+                Ok(job) => {
+                    bytes += job.work.size();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        group
+    }
+
+    fn commit(&self, jobs: Vec<Job>) {
+        let span = tracing::debug_span!(
+            "group_commit",
+            jobs = jobs.len(),
+            durable = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        let mut group = Changes::new();
+        let mut waiting = Vec::with_capacity(jobs.len());
+        let mut durable = false;
+        for Job { work, reply } in jobs {
+            let is_durable = work.durable();
+            let mut view = View::new(&self.spaces, &group);
+            match stage::stage(&mut view, work) {
+                Ok(done) => {
+                    let own = view.into_changes();
+                    group.extend(own);
+                    durable |= is_durable;
+                    waiting.push((reply, done));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+        if waiting.is_empty() {
+            return;
+        }
+        span.record("durable", durable);
+        let mode = if durable {
+            PersistMode::SyncAll
+        } else {
+            PersistMode::Buffer
+        };
+        let started = Instant::now();
+        let result = self.write(group, mode);
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            ok = result.is_ok(),
+            "group written"
+        );
+        if result.is_ok() {
+            self.stats.groups.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .synced_groups
+                .fetch_add(u64::from(durable), Ordering::Relaxed);
+            self.stats
+                .jobs
+                .fetch_add(waiting.len() as u64, Ordering::Relaxed);
+        }
+        for (reply, done) in waiting {
+            let _ = reply.send(match &result {
+                Ok(()) => Ok(done),
+                Err(e) => Err(duplicate(e)),
+            });
+        }
+    }
+
+    fn write(&self, changes: Changes, mode: PersistMode) -> StorageResult<()> {
+        let mut batch = self.spaces.db.batch().durability(Some(mode));
+        for ((space, key), value) in changes {
+            let keyspace = self.spaces.get(space);
+            match value {
+                Some(value) => batch.insert(keyspace, key, value),
+                None => batch.remove(keyspace, key),
+            }
+        }
+        batch
+            .commit()
+            .map_err(|e| fjall_error("commit a group of writes", e))
+    }
+
+    fn purge(&mut self) {
+        self.last_purge = Instant::now();
+        let mut changes = Changes::new();
+        match ephemeral::purge(
+            &self.spaces.ephemeral,
+            ephemeral::now_millis(),
+            &mut changes,
+        ) {
+            Ok(0) => {}
+            Ok(purged) => {
+                tracing::debug!(purged, "purging expired ephemeral values");
+                if let Err(e) = self.write(changes, PersistMode::Buffer) {
+                    tracing::warn!(error = %e, "purging expired ephemeral values failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "scanning expired ephemeral values failed"),
+        }
+    }
+}
+
+/// A copy of an error, to answer every waiter of a failed group.
+fn duplicate(err: &StorageError) -> StorageError {
+    match err {
+        StorageError::Backend {
+            backend,
+            operation,
+            message,
+        } => StorageError::Backend {
+            backend,
+            operation,
+            message: message.clone(),
+        },
+        StorageError::NotWritable { backend, message } => StorageError::NotWritable {
+            backend,
+            message: message.clone(),
+        },
+        StorageError::Unavailable { backend, message } => StorageError::Unavailable {
+            backend,
+            message: message.clone(),
+        },
+        StorageError::Corrupt { table, message } => StorageError::Corrupt {
+            table: table.clone(),
+            message: message.clone(),
+        },
+        StorageError::Invalid(message) => StorageError::Invalid(message.clone()),
+    }
+}

@@ -1,0 +1,61 @@
+//! Concurrent writers share commits: many tasks writing at once are acknowledged in
+//! fewer fsynced groups than writes, and every write is there afterwards.
+
+use caliopen_storage_embedded::{EmbeddedOptions, EmbeddedStorage};
+use caliopen_storage_traits::{Batch, Scan, Scope, Table};
+use uuid::Uuid;
+
+const TABLE: Table = Table::plain("group_commit");
+const TASKS: usize = 32;
+const WRITES: usize = 25;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_fsyncs() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let storage = EmbeddedStorage::open(dir.path(), EmbeddedOptions::default()).expect("open");
+    let stores = storage.stores();
+    let user = Scope::User(Uuid::new_v4());
+    let before = storage.commit_stats();
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let records = stores.records.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..WRITES {
+                let mut batch = Batch::new();
+                batch.put(
+                    TABLE,
+                    user,
+                    format!("{task:02}-{i:02}").into_bytes(),
+                    vec![1],
+                );
+                records.write(batch).await.expect("write");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer task");
+    }
+    let after = storage.commit_stats();
+    let jobs = after.jobs - before.jobs;
+    let synced = after.synced_groups - before.synced_groups;
+    assert_eq!(
+        jobs,
+        (TASKS * WRITES) as u64,
+        "every write was one committed job"
+    );
+    assert!(synced >= 1, "durable writes were fsynced");
+    assert!(
+        synced < jobs,
+        "{jobs} concurrent writes took {synced} fsynced groups: no group commit"
+    );
+    eprintln!("{jobs} writes from {TASKS} tasks in {synced} fsynced groups");
+
+    let page = stores
+        .records
+        .scan(TABLE, user, Scan::all(10_000))
+        .await
+        .expect("scan");
+    assert_eq!(page.items.len(), TASKS * WRITES, "every write is there");
+    drop(stores);
+    storage.close().await.expect("close");
+}
