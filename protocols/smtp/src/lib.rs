@@ -1,1 +1,33 @@
-//! (being written)
+//! Caliopen's mail protocol servers, over `caliopen-core`: the inbound LMTP server (RFC 2033)
+//! an MTA hands mail to, optionally speaking SMTP instead. Protocol decisions are taken by
+//! the sans-I/O session of `caliopen-smtp-proto`; this crate owns the sockets, timeouts, TLS
+//! and the calls to core, and never touches storage directly.
+//!
+//! Module map:
+//! - [`inbound`]: [`serve`] / [`InboundServer`], the accept loop, connection cap and
+//!   graceful shutdown; `inbound/connection.rs` is the per-connection socket loop (timeouts,
+//!   STARTTLS) and `inbound/delivery.rs` the calls to core and the replies they give.
+//! - [`settings`]: [`InboundSettings`], the operator's knobs (serde, with loopback defaults).
+//! - [`error`]: [`InboundError`], why the server could not start.
+//! - `tls` (private): the rustls configuration for STARTTLS, loaded from PEM files.
+//!
+//! ```no_run
+//! # async fn run(core: caliopen_core::Core) -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:2424").await?;
+//! let settings = caliopen_smtp::InboundSettings::default(); // LMTP, no TLS
+//! caliopen_smtp::serve(listener, core, settings, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod error;
+pub mod inbound;
+pub mod settings;
+mod tls;
+
+pub use error::InboundError;
+pub use inbound::{InboundServer, serve};
+pub use settings::{InboundMode, InboundSettings};
