@@ -11,7 +11,8 @@ use crate::error::{CoreError, CoreResult};
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serialising our own model types to JSON cannot fail: they hold no maps with
     // non-string keys and no custom serialisers that error.
-    serde_json::to_vec(value).unwrap_or_else(|e| unreachable!("model type failed to serialise: {e}"))
+    serde_json::to_vec(value)
+        .unwrap_or_else(|e| unreachable!("model type failed to serialise: {e}"))
 }
 
 pub fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> CoreResult<T> {
@@ -35,7 +36,8 @@ impl Key {
     }
     /// A signed number that sorts numerically (sign bit flipped).
     pub fn i64(mut self, n: i64) -> Self {
-        self.0.extend_from_slice(&((n as u64) ^ (1 << 63)).to_be_bytes());
+        self.0
+            .extend_from_slice(&((n as u64) ^ (1 << 63)).to_be_bytes());
         self
     }
     /// A string part followed by a 0 separator, so that prefixes do not collide.

@@ -16,6 +16,12 @@ pub struct CoreConfig {
     pub login_attempts: u64,
     #[serde(with = "secs")]
     pub login_window: Duration,
+    /// Lifetime of a device validation token.
+    #[serde(with = "secs")]
+    pub device_validation_ttl: Duration,
+    /// Lifetime of a password reset token.
+    #[serde(with = "secs")]
+    pub password_reset_ttl: Duration,
     pub delivery: DeliveryConfig,
 }
 
@@ -26,6 +32,8 @@ impl Default for CoreConfig {
             token_ttl: Duration::from_secs(24 * 3600),
             login_attempts: 10,
             login_window: Duration::from_secs(300),
+            device_validation_ttl: Duration::from_secs(24 * 3600),
+            password_reset_ttl: Duration::from_secs(3600),
             delivery: DeliveryConfig::default(),
         }
     }

@@ -5,9 +5,9 @@
 
 use uuid::Uuid;
 
+use crate::Core;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Contact, Tag, User};
-use crate::Core;
 
 #[derive(Debug, Clone)]
 pub struct UserContext {
@@ -49,7 +49,12 @@ impl UserContext {
     /// The user's first contact owning `address`.
     #[tracing::instrument(skip(self), fields(user = %self.user.id))]
     pub async fn contact_by_address(&self, address: &str) -> CoreResult<Option<Contact>> {
-        Ok(self.core.contacts_by_address(self.user.id, address).await?.into_iter().next())
+        Ok(self
+            .core
+            .contacts_by_address(self.user.id, address)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// One of the user's contacts; none for an id that is not theirs.

@@ -33,7 +33,10 @@ pub enum CoreError {
     Storage(#[from] StorageError),
     /// A stored record does not decode: a bug or corruption, never the client's fault.
     #[error("corrupt record in {table}: {message}")]
-    Corrupt { table: &'static str, message: String },
+    Corrupt {
+        table: &'static str,
+        message: String,
+    },
 }
 
 impl CoreError {
@@ -43,6 +46,7 @@ impl CoreError {
             reason: reason.into(),
         }
     }
+    #[allow(clippy::needless_pass_by_value)] // ids are small and passed by value at every call
     pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
         Self::NotFound {
             kind,

@@ -4,9 +4,12 @@
 //! `caliopen-storage-traits`, and knows nothing of Wasmtime or any database driver.
 //!
 //! - [`model`]: users, identities, contacts, messages, discussions, tags, devices,
-//!   notifications, the privacy index.
-//! - [`service`]: the operations on them, one module per resource (`users`, `auth`,
-//!   `messages`, `discussions`, `tags`, `contacts`, ...), all as methods of [`Core`].
+//!   notifications, seen participants, the privacy index.
+//! - [`service`]: the operations on them, one module per resource (`users`,
+//!   `account`, `auth`, `devices`, `contacts`, `messages`, `drafts`, `attachments`,
+//!   `discussions`, `tags`, `tagging`, `search`, `participants`, `notifications`,
+//!   ...), all as methods of [`Core`]; PATCH operations share [`service::patch`]
+//!   (RFC 7396 with the API's `current_state` check).
 //! - [`delivery`]: the inbound pipeline: durable acceptance before any protocol
 //!   acknowledges, then asynchronous, idempotent processing through the
 //!   [`delivery::MailProcessor`] port (implemented by the runtime with components),
@@ -51,7 +54,13 @@ struct Inner {
     index_wake: Notify,
     /// Serialises signups so that a username is taken once.
     signup_lock: tokio::sync::Mutex<()>,
+    /// Serialise the read-modify-write operations of one user (flags, counters,
+    /// discussion summaries), striped by user id; see [`Core::lock_user`].
+    user_locks: Vec<tokio::sync::Mutex<()>>,
 }
+
+/// Stripes of [`Inner::user_locks`].
+const USER_LOCK_STRIPES: usize = 64;
 
 impl fmt::Debug for Core {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,6 +79,9 @@ impl Core {
                 delivery_wake: Notify::new(),
                 index_wake: Notify::new(),
                 signup_lock: tokio::sync::Mutex::new(()),
+                user_locks: (0..USER_LOCK_STRIPES)
+                    .map(|_| tokio::sync::Mutex::new(()))
+                    .collect(),
             }),
         }
     }
@@ -80,6 +92,15 @@ impl Core {
 
     pub(crate) fn stores(&self) -> &Stores {
         &self.inner.stores
+    }
+
+    /// Serialises the operations that read a user's records and write what they
+    /// derive from them (counters, discussion summaries, seen participants), so
+    /// two of them never interleave on this node. Not reentrant: a method holding
+    /// it calls only helpers that do not take it.
+    pub(crate) async fn lock_user(&self, user_id: uuid::Uuid) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = (user_id.as_u128() % USER_LOCK_STRIPES as u128) as usize;
+        self.inner.user_locks[stripe].lock().await
     }
 
     /// Wakes the indexer after writing outbox entries.

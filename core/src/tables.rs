@@ -16,8 +16,12 @@ pub const DELIVERIES: Table = Table::time_ordered("deliveries");
 pub const QUARANTINE: Table = Table::time_ordered("quarantine");
 /// entry id (v7) → IndexOp, the search outbox
 pub const OUTBOX: Table = Table::time_ordered("index_outbox");
-/// key → value, settings of the installation and of its components
+/// key → value, settings of the installation
 pub const SYSTEM: Table = Table::plain("system");
+/// component name + version → ComponentRecord
+pub const COMPONENTS: Table = Table::plain("components");
+/// slot → SlotState (active version, shadow, history)
+pub const SLOTS: Table = Table::plain("component_slots");
 
 // Per user (Scope::User).
 /// message id (v7) → Message
@@ -48,6 +52,28 @@ pub const DEVICES: Table = Table::plain("devices");
 pub const NOTIFICATIONS: Table = Table::time_ordered("notifications");
 /// `settings` → Settings
 pub const USER_SETTINGS: Table = Table::plain("settings");
+/// lower-case address → SeenParticipant: who the user's mail involved, for suggestions
+pub const SEEN_PARTICIPANTS: Table = Table::plain("seen_participants");
+
+/// Every per-user table. Account deletion empties each of them, so a new
+/// per-user table must be added here.
+pub const USER_TABLES: &[Table] = &[
+    MESSAGES,
+    RAW_INDEX,
+    MSGID_INDEX,
+    DISCUSSION_MESSAGES,
+    DISCUSSIONS,
+    DISCUSSIONS_BY_DATE,
+    COUNTERS,
+    IDENTITIES,
+    TAGS,
+    CONTACTS,
+    CONTACT_ADDRESSES,
+    DEVICES,
+    NOTIFICATIONS,
+    USER_SETTINGS,
+    SEEN_PARTICIPANTS,
+];
 
 /// Counter names.
 pub mod counter {

@@ -16,7 +16,9 @@ pub fn html_to_text(html: &str) -> String {
         let tag = rest[1..gt].to_ascii_lowercase();
         rest = &rest[gt + 1..];
         for skipped in ["script", "style", "head"] {
-            let opens = tag.strip_prefix(skipped).is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\n', '/']));
+            let opens = tag
+                .strip_prefix(skipped)
+                .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\n', '/']));
             if opens && !rest.is_empty() {
                 let close = format!("</{skipped}");
                 match rest.to_ascii_lowercase().find(&close) {

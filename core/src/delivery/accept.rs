@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::tables::DELIVERIES;
-use crate::{now, Core};
+use crate::{Core, now};
 
 /// A recipient address resolved to the user (and identity) that receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +65,17 @@ impl Core {
     /// returns `Ok`, the mail may be acknowledged: it will become a message for
     /// every recipient, or be quarantined with its reason, even across a crash.
     #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
-    pub async fn accept_mail(&self, raw: &[u8], envelope_from: &str, recipients: &[Recipient]) -> CoreResult<Vec<Uuid>> {
+    pub async fn accept_mail(
+        &self,
+        raw: &[u8],
+        envelope_from: &str,
+        recipients: &[Recipient],
+    ) -> CoreResult<Vec<Uuid>> {
         if recipients.is_empty() {
-            return Err(CoreError::invalid("recipients", "at least one recipient is needed"));
+            return Err(CoreError::invalid(
+                "recipients",
+                "at least one recipient is needed",
+            ));
         }
         if raw.is_empty() {
             return Err(CoreError::invalid("message", "the mail is empty"));
@@ -97,7 +105,12 @@ impl Core {
                 next_attempt_at: received_at,
                 last_error: None,
             };
-            batch.put(DELIVERIES, Scope::Global, id.as_bytes().to_vec(), encode(&pending));
+            batch.put(
+                DELIVERIES,
+                Scope::Global,
+                id.as_bytes().to_vec(),
+                encode(&pending),
+            );
             ids.push(id);
         }
         self.stores().records.write(batch).await?;
@@ -113,7 +126,11 @@ impl Core {
             let page = self
                 .stores()
                 .records
-                .scan(DELIVERIES, Scope::Global, caliopen_storage_traits::Scan::all(1000).after(after))
+                .scan(
+                    DELIVERIES,
+                    Scope::Global,
+                    caliopen_storage_traits::Scan::all(1000).after(after),
+                )
                 .await?;
             for (_, v) in &page.items {
                 out.push(crate::codec::decode(DELIVERIES.name, v)?);

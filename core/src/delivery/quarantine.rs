@@ -9,7 +9,7 @@ use super::PendingDelivery;
 use crate::codec::{decode, encode};
 use crate::error::{CoreError, CoreResult};
 use crate::tables::{DELIVERIES, QUARANTINE};
-use crate::{now, Core};
+use crate::{Core, now};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuarantinedDelivery {
@@ -22,7 +22,12 @@ pub struct QuarantinedDelivery {
 
 impl Core {
     /// Moves a pending delivery to quarantine, in one batch.
-    pub(crate) async fn quarantine(&self, pending: PendingDelivery, stage: &str, reason: &str) -> CoreResult<()> {
+    pub(crate) async fn quarantine(
+        &self,
+        pending: PendingDelivery,
+        stage: &str,
+        reason: &str,
+    ) -> CoreResult<()> {
         tracing::warn!(delivery = %pending.id, user = %pending.user_id, stage, reason, "delivery quarantined");
         let id = pending.id;
         let entry = QuarantinedDelivery {
@@ -33,7 +38,12 @@ impl Core {
         };
         let mut batch = Batch::new();
         batch
-            .put(QUARANTINE, Scope::Global, id.as_bytes().to_vec(), encode(&entry))
+            .put(
+                QUARANTINE,
+                Scope::Global,
+                id.as_bytes().to_vec(),
+                encode(&entry),
+            )
             .delete(DELIVERIES, Scope::Global, id.as_bytes().to_vec());
         Ok(self.stores().records.write(batch).await?)
     }
@@ -73,10 +83,48 @@ impl Core {
         pending.last_error = Some(format!("replayed after: {}", entry.reason));
         let mut batch = Batch::new();
         batch
-            .put(DELIVERIES, Scope::Global, delivery_id.as_bytes().to_vec(), encode(&pending))
+            .put(
+                DELIVERIES,
+                Scope::Global,
+                delivery_id.as_bytes().to_vec(),
+                encode(&pending),
+            )
             .delete(QUARANTINE, Scope::Global, delivery_id.as_bytes().to_vec());
         self.stores().records.write(batch).await?;
         self.inner.delivery_wake.notify_one();
         Ok(())
+    }
+}
+
+/// Queue sizes, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    pub pending: u64,
+    pub quarantined: u64,
+}
+
+impl Core {
+    /// How many deliveries wait and how many are quarantined.
+    pub async fn pipeline_stats(&self) -> CoreResult<PipelineStats> {
+        let count = |table| async move {
+            let mut n = 0u64;
+            let mut after = None;
+            loop {
+                let page = self
+                    .stores()
+                    .records
+                    .scan(table, Scope::Global, Scan::all(4096).after(after))
+                    .await?;
+                n += page.items.len() as u64;
+                match page.next {
+                    Some(k) => after = Some(k),
+                    None => return Ok::<u64, CoreError>(n),
+                }
+            }
+        };
+        Ok(PipelineStats {
+            pending: count(DELIVERIES).await?,
+            quarantined: count(QUARANTINE).await?,
+        })
     }
 }

@@ -5,19 +5,21 @@ use caliopen_storage_traits::{Batch, Scope};
 use uuid::Uuid;
 
 use super::{PendingDelivery, ProcessedMail};
-use crate::codec::{decode, encode, Key};
-use crate::error::CoreResult;
+use crate::codec::{Key, decode, encode};
+use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
 use crate::model::discussion::{discussion_id, discussion_key};
 use crate::model::message::Qualification;
+use crate::model::notification::TtlClass;
 use crate::model::tag::{TAG_INBOX, TAG_SPAM};
+use crate::model::user::UserStatus;
 use crate::model::{Discussion, Message, Notification};
 use crate::tables::{
-    counter, COUNTERS, DELIVERIES, DISCUSSIONS, DISCUSSIONS_BY_DATE, DISCUSSION_MESSAGES, MESSAGES, MSGID_INDEX,
-    NOTIFICATIONS, RAW_INDEX,
+    COUNTERS, DELIVERIES, DISCUSSION_MESSAGES, DISCUSSIONS, DISCUSSIONS_BY_DATE, MESSAGES,
+    MSGID_INDEX, NOTIFICATIONS, RAW_INDEX, counter,
 };
-use crate::{now, Core};
+use crate::{Core, now};
 
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,40 +31,61 @@ pub enum Stored {
 }
 
 /// How long a new-mail notification is kept.
-const NOTIFICATION_TTL_DAYS: i64 = 7;
+const NOTIFICATION_TTL: TtlClass = TtlClass::Medium;
 
 impl Core {
     /// The message already stored for this (user, raw mail), if any.
-    pub(crate) async fn message_for_raw(&self, pending: &PendingDelivery) -> CoreResult<Option<Uuid>> {
+    pub(crate) async fn message_for_raw(
+        &self,
+        pending: &PendingDelivery,
+    ) -> CoreResult<Option<Uuid>> {
         let key = pending.raw.0.as_bytes();
-        let found = self.stores().records.get(RAW_INDEX, Scope::User(pending.user_id), key).await?;
+        let found = self
+            .stores()
+            .records
+            .get(RAW_INDEX, Scope::User(pending.user_id), key)
+            .await?;
         Ok(found.and_then(|v| Uuid::from_slice(&v).ok()))
     }
 
     /// Stores a processed delivery, or records it as a duplicate; either way the
-    /// pending delivery is removed in the same batch.
+    /// pending delivery is removed in the same batch. Runs under the user's lock,
+    /// so counters, the discussion summary and seen participants stay exact.
     #[tracing::instrument(skip_all, fields(delivery = %pending.id, user = %pending.user_id))]
-    pub(crate) async fn store_delivery(&self, pending: &PendingDelivery, processed: ProcessedMail) -> CoreResult<Stored> {
+    pub(crate) async fn store_delivery(
+        &self,
+        pending: &PendingDelivery,
+        processed: ProcessedMail,
+    ) -> CoreResult<Stored> {
+        let _guard = self.lock_user(pending.user_id).await;
+        if self.user(pending.user_id).await?.status == UserStatus::Deleting {
+            return Err(CoreError::not_found("user", pending.user_id));
+        }
         let scope = Scope::User(pending.user_id);
         let records = &self.stores().records;
         let raw_key = pending.raw.0.as_bytes().to_vec();
         let mut batch = Batch::new();
         batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
 
-        let ProcessedMail { message: inbound, verdict } = processed;
-        if let Some(msgid) = &inbound.external_references.message_id {
-            if let Some(existing) = records.get(MSGID_INDEX, scope, msgid.as_bytes()).await? {
-                let existing = Uuid::from_slice(&existing).unwrap_or_default();
-                batch.put(RAW_INDEX, scope, raw_key, existing.as_bytes().to_vec());
-                records.write(batch).await?;
-                return Ok(Stored::Duplicate(existing));
-            }
+        let ProcessedMail {
+            message: inbound,
+            verdict,
+        } = processed;
+        if let Some(msgid) = &inbound.external_references.message_id
+            && let Some(existing) = records.get(MSGID_INDEX, scope, msgid.as_bytes()).await?
+        {
+            let existing = Uuid::from_slice(&existing).unwrap_or_default();
+            batch.put(RAW_INDEX, scope, raw_key, existing.as_bytes().to_vec());
+            records.write(batch).await?;
+            return Ok(Stored::Duplicate(existing));
         }
 
         let date_insert = now();
         let mut participants = inbound.participants;
         for p in &mut participants {
-            p.contact_ids = self.contact_ids_by_address(pending.user_id, &p.address).await?;
+            p.contact_ids = self
+                .contact_ids_by_address(pending.user_id, &p.address)
+                .await?;
         }
         let key = if inbound.discussion_key.is_empty() {
             discussion_key(&participants)
@@ -113,13 +136,28 @@ impl Core {
         batch.put(MESSAGES, scope, id.as_bytes().to_vec(), encode(&message));
         batch.put(RAW_INDEX, scope, raw_key, id.as_bytes().to_vec());
         if let Some(msgid) = &message.external_references.message_id {
-            batch.put(MSGID_INDEX, scope, msgid.as_bytes().to_vec(), id.as_bytes().to_vec());
+            batch.put(
+                MSGID_INDEX,
+                scope,
+                msgid.as_bytes().to_vec(),
+                id.as_bytes().to_vec(),
+            );
         }
         self.discussion_batch(&mut batch, &message, true).await?;
+        self.seen_participants_batch(
+            &mut batch,
+            pending.user_id,
+            &message.participants,
+            date_insert,
+        )
+        .await?;
         batch
             .add(COUNTERS, scope, counter::MESSAGES, 1)
             .add(COUNTERS, scope, counter::UNREAD, 1);
-        outbox(&mut batch, &IndexOp::Upsert(Document::Message(message_document(&message))));
+        outbox(
+            &mut batch,
+            &IndexOp::Upsert(Document::Message(message_document(&message))),
+        );
         let notification = Notification {
             id: Uuid::now_v7(),
             user_id: pending.user_id,
@@ -128,19 +166,35 @@ impl Core {
             reference: id.to_string(),
             body: format!("new message: {}", message.subject),
             date_insert,
-            expires_at: date_insert + chrono::Duration::days(NOTIFICATION_TTL_DAYS),
+            expires_at: date_insert + NOTIFICATION_TTL.duration(),
+            ttl_class: NOTIFICATION_TTL,
         };
-        batch.put(NOTIFICATIONS, scope, notification.id.as_bytes().to_vec(), encode(&notification));
+        batch.put(
+            NOTIFICATIONS,
+            scope,
+            notification.id.as_bytes().to_vec(),
+            encode(&notification),
+        );
         records.write(batch).await?;
         self.wake_indexer();
         Ok(Stored::New(id))
     }
 
     /// Adds a message to its discussion: membership, summary, date index, counters.
-    pub(crate) async fn discussion_batch(&self, batch: &mut Batch, message: &Message, is_new: bool) -> CoreResult<()> {
+    pub(crate) async fn discussion_batch(
+        &self,
+        batch: &mut Batch,
+        message: &Message,
+        is_new: bool,
+    ) -> CoreResult<()> {
         let scope = Scope::User(message.user_id);
         let did = &message.discussion_id;
-        let existing: Option<Discussion> = match self.stores().records.get(DISCUSSIONS, scope, did.as_bytes()).await? {
+        let existing: Option<Discussion> = match self
+            .stores()
+            .records
+            .get(DISCUSSIONS, scope, did.as_bytes())
+            .await?
+        {
             Some(bytes) => Some(decode(DISCUSSIONS.name, &bytes)?),
             None => None,
         };
@@ -171,8 +225,18 @@ impl Core {
             discussion.excerpt = message.excerpt(200);
         }
         discussion.date_update = now();
-        batch.put(DISCUSSIONS_BY_DATE, scope, by_date_key(&discussion), Vec::new());
-        batch.put(DISCUSSIONS, scope, did.as_bytes().to_vec(), encode(&discussion));
+        batch.put(
+            DISCUSSIONS_BY_DATE,
+            scope,
+            by_date_key(&discussion),
+            Vec::new(),
+        );
+        batch.put(
+            DISCUSSIONS,
+            scope,
+            did.as_bytes().to_vec(),
+            encode(&discussion),
+        );
         batch.put(
             DISCUSSION_MESSAGES,
             scope,
@@ -186,7 +250,12 @@ impl Core {
             }
             let attachments = message.attachments.len() as i64;
             if attachments > 0 {
-                batch.add(COUNTERS, scope, counter::discussion_attachments(did), attachments);
+                batch.add(
+                    COUNTERS,
+                    scope,
+                    counter::discussion_attachments(did),
+                    attachments,
+                );
             }
         }
         Ok(())
@@ -195,7 +264,9 @@ impl Core {
 
 /// Key of a discussion in the by-date index: last message date, then its id.
 pub(crate) fn by_date_key(d: &Discussion) -> Vec<u8> {
-    let mut key = Key::new().i64(d.last_message_date.timestamp_millis()).build();
+    let mut key = Key::new()
+        .i64(d.last_message_date.timestamp_millis())
+        .build();
     key.extend_from_slice(d.id.as_bytes());
     key
 }

@@ -18,7 +18,7 @@ use crate::codec::{decode, encode};
 use crate::context::UserContext;
 use crate::error::{CoreError, CoreResult};
 use crate::tables::DELIVERIES;
-use crate::{now, Core};
+use crate::{Core, now};
 
 /// The running pipeline; dropping it does not stop it, [`DeliveryWorkers::abort`] does.
 #[derive(Debug)]
@@ -39,7 +39,7 @@ type InFlight = Arc<Mutex<HashSet<Uuid>>>;
 impl Core {
     /// Starts the pipeline over the deliveries in the store (including those left
     /// by a previous run) and the ones accepted from now on.
-    pub fn spawn_delivery_workers(&self, processor: Arc<dyn MailProcessor>) -> DeliveryWorkers {
+    pub fn spawn_delivery_workers(&self, processor: &Arc<dyn MailProcessor>) -> DeliveryWorkers {
         let n = self.config().delivery.workers.max(1);
         let in_flight: InFlight = Arc::default();
         let mut senders = Vec::with_capacity(n);
@@ -54,12 +54,17 @@ impl Core {
                 while let Some(pending) = rx.recv().await {
                     let id = pending.id;
                     core.process_delivery(processor.as_ref(), pending).await;
-                    in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                    in_flight
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&id);
                 }
             }));
         }
         let core = self.clone();
-        tasks.push(tokio::spawn(async move { core.dispatch(senders, in_flight).await }));
+        tasks.push(tokio::spawn(async move {
+            core.dispatch(senders, in_flight).await;
+        }));
         DeliveryWorkers { tasks }
     }
 
@@ -80,7 +85,11 @@ impl Core {
 
     /// Hands every due delivery to its worker; returns how long to wait before
     /// looking again (zero when there may be more right away).
-    async fn dispatch_due(&self, workers: &[mpsc::Sender<PendingDelivery>], in_flight: &InFlight) -> CoreResult<Duration> {
+    async fn dispatch_due(
+        &self,
+        workers: &[mpsc::Sender<PendingDelivery>],
+        in_flight: &InFlight,
+    ) -> CoreResult<Duration> {
         let mut next_due = Duration::from_secs(1);
         let mut after = None;
         let mut dispatched = 0usize;
@@ -92,12 +101,18 @@ impl Core {
                 .await?;
             for (_, v) in &page.items {
                 let pending: PendingDelivery = decode(DELIVERIES.name, v)?;
-                let wait = (pending.next_attempt_at - now()).to_std().unwrap_or(Duration::ZERO);
+                let wait = (pending.next_attempt_at - now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
                 if wait > Duration::ZERO {
                     next_due = next_due.min(wait);
                     continue;
                 }
-                if !in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(pending.id) {
+                if !in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(pending.id)
+                {
                     continue;
                 }
                 let worker = &workers[worker_for(pending.user_id, workers.len())];
@@ -111,7 +126,11 @@ impl Core {
                 None => break,
             }
         }
-        Ok(if dispatched > 0 { Duration::from_millis(50).min(next_due) } else { next_due })
+        Ok(if dispatched > 0 {
+            Duration::from_millis(50).min(next_due)
+        } else {
+            next_due
+        })
     }
 
     /// Processes one delivery to its end: stored, retried later, or quarantined.
@@ -127,8 +146,12 @@ impl Core {
                 tracing::info!(message = %id, "duplicate delivery folded into the existing message");
                 Ok(())
             }
-            Err(DeliveryFailure::Permanent { stage, reason }) => self.quarantine(pending, &stage, &reason).await,
-            Err(DeliveryFailure::Transient { stage, reason }) => self.retry_later(pending, &stage, &reason).await,
+            Err(DeliveryFailure::Permanent { stage, reason }) => {
+                self.quarantine(pending, &stage, &reason).await
+            }
+            Err(DeliveryFailure::Transient { stage, reason }) => {
+                self.retry_later(pending, &stage, &reason).await
+            }
         };
         if let Err(e) = result {
             // The delivery is still in the queue; the dispatcher will see it again.
@@ -136,11 +159,19 @@ impl Core {
         }
     }
 
-    async fn try_delivery(&self, processor: &dyn MailProcessor, pending: &PendingDelivery) -> Result<Stored, DeliveryFailure> {
+    async fn try_delivery(
+        &self,
+        processor: &dyn MailProcessor,
+        pending: &PendingDelivery,
+    ) -> Result<Stored, DeliveryFailure> {
         if let Some(existing) = self.message_for_raw(pending).await? {
             let mut batch = Batch::new();
             batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
-            self.stores().records.write(batch).await.map_err(CoreError::from)?;
+            self.stores()
+                .records
+                .write(batch)
+                .await
+                .map_err(CoreError::from)?;
             return Ok(Stored::Duplicate(existing));
         }
         let raw = self
@@ -159,7 +190,7 @@ impl Core {
                 return Err(DeliveryFailure::Permanent {
                     stage: "recipient".into(),
                     reason: format!("user {} no longer exists", pending.user_id),
-                })
+                });
             }
             Err(e) => return Err(e.into()),
         };
@@ -167,13 +198,22 @@ impl Core {
             .process_inbound(user, Arc::new(raw), pending.received_at)
             .await
             .map_err(|e| match e {
-                ProcessingError::Transient { stage, reason } => DeliveryFailure::Transient { stage, reason },
-                ProcessingError::Permanent { stage, reason } => DeliveryFailure::Permanent { stage, reason },
+                ProcessingError::Transient { stage, reason } => {
+                    DeliveryFailure::Transient { stage, reason }
+                }
+                ProcessingError::Permanent { stage, reason } => {
+                    DeliveryFailure::Permanent { stage, reason }
+                }
             })?;
         Ok(self.store_delivery(pending, processed).await?)
     }
 
-    async fn retry_later(&self, mut pending: PendingDelivery, stage: &str, reason: &str) -> CoreResult<()> {
+    async fn retry_later(
+        &self,
+        mut pending: PendingDelivery,
+        stage: &str,
+        reason: &str,
+    ) -> CoreResult<()> {
         let cfg = &self.config().delivery;
         pending.attempts += 1;
         if pending.attempts >= cfg.max_attempts {
@@ -185,10 +225,16 @@ impl Core {
             .saturating_mul(2u32.saturating_pow(pending.attempts - 1))
             .min(cfg.retry_max);
         tracing::warn!(stage, reason, ?delay, "delivery failed, will retry");
-        pending.next_attempt_at = now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(1));
+        pending.next_attempt_at =
+            now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(1));
         pending.last_error = Some(format!("{stage}: {reason}"));
         let mut batch = Batch::new();
-        batch.put(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec(), encode(&pending));
+        batch.put(
+            DELIVERIES,
+            Scope::Global,
+            pending.id.as_bytes().to_vec(),
+            encode(&pending),
+        );
         Ok(self.stores().records.write(batch).await?)
     }
 }

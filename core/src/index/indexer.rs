@@ -6,10 +6,10 @@ use caliopen_storage_traits::search::IndexOp;
 use caliopen_storage_traits::{Batch, Scan, Scope};
 use tokio::task::JoinHandle;
 
+use crate::Core;
 use crate::codec::decode;
 use crate::error::CoreResult;
 use crate::tables::OUTBOX;
-use crate::Core;
 
 /// Outbox entries applied per search commit.
 const BATCH: usize = 2_000;
@@ -63,7 +63,11 @@ impl Core {
                     Ok(n) if n > 0 => failures = 0,
                     Ok(_) => {
                         failures = 0;
-                        let _ = tokio::time::timeout(Duration::from_secs(1), core.inner.index_wake.notified()).await;
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(1),
+                            core.inner.index_wake.notified(),
+                        )
+                        .await;
                     }
                     Err(e) => {
                         failures = failures.saturating_add(1);

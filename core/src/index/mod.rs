@@ -19,5 +19,10 @@ use crate::tables::OUTBOX;
 
 /// Adds an outbox entry to a batch.
 pub(crate) fn outbox(batch: &mut Batch, op: &IndexOp) {
-    batch.put(OUTBOX, Scope::Global, Uuid::now_v7().as_bytes().to_vec(), encode(op));
+    batch.put(
+        OUTBOX,
+        Scope::Global,
+        Uuid::now_v7().as_bytes().to_vec(),
+        encode(op),
+    );
 }

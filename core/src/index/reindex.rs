@@ -4,11 +4,11 @@ use caliopen_storage_traits::search::{Document, IndexOp};
 use caliopen_storage_traits::{Scan, Scope};
 
 use super::documents::{contact_document, message_document};
+use crate::Core;
 use crate::codec::decode;
 use crate::error::CoreResult;
 use crate::model::{Contact, Message};
 use crate::tables::{CONTACTS, MESSAGES};
-use crate::Core;
 
 /// Documents sent to the search role per call.
 const CHUNK: usize = 1_000;
@@ -25,7 +25,10 @@ pub struct ReindexProgress {
 impl Core {
     /// Empties the search index and rebuilds it from every user's messages and
     /// contacts. `progress` is called after each chunk.
-    pub async fn reindex(&self, mut progress: impl FnMut(ReindexProgress)) -> CoreResult<ReindexProgress> {
+    pub async fn reindex(
+        &self,
+        mut progress: impl FnMut(ReindexProgress),
+    ) -> CoreResult<ReindexProgress> {
         // Pending outbox entries describe records that are read below anyway.
         self.index_all_pending().await?;
         self.stores().search.clear().await?;
@@ -38,16 +41,31 @@ impl Core {
         for user in users {
             let scope = Scope::User(user.id);
             state.messages += self
-                .reindex_table(scope, MESSAGES, |bytes| {
-                    decode::<Message>(MESSAGES.name, bytes).map(|m| Document::Message(message_document(&m)))
-                }, &mut |n| {
-                    progress(ReindexProgress { messages: state.messages + n, ..state });
-                })
+                .reindex_table(
+                    scope,
+                    MESSAGES,
+                    |bytes| {
+                        decode::<Message>(MESSAGES.name, bytes)
+                            .map(|m| Document::Message(message_document(&m)))
+                    },
+                    &mut |n| {
+                        progress(ReindexProgress {
+                            messages: state.messages + n,
+                            ..state
+                        });
+                    },
+                )
                 .await?;
             state.contacts += self
-                .reindex_table(scope, CONTACTS, |bytes| {
-                    decode::<Contact>(CONTACTS.name, bytes).map(|c| Document::Contact(contact_document(&c)))
-                }, &mut |_| {})
+                .reindex_table(
+                    scope,
+                    CONTACTS,
+                    |bytes| {
+                        decode::<Contact>(CONTACTS.name, bytes)
+                            .map(|c| Document::Contact(contact_document(&c)))
+                    },
+                    &mut |_| {},
+                )
                 .await?;
             state.users_done += 1;
             progress(state);

@@ -9,26 +9,33 @@ use uuid::Uuid;
 use super::Pi;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContactEmail {
     pub email_id: Uuid,
     /// Lower case.
     pub address: String,
     pub is_primary: bool,
     pub label: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Phone {
     pub phone_id: Uuid,
     pub number: String,
     pub normalized_number: String,
     pub is_primary: bool,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
     pub uri: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PostalAddress {
     pub address_id: Uuid,
     pub city: String,
@@ -38,20 +45,26 @@ pub struct PostalAddress {
     pub postal_code: String,
     pub region: String,
     pub street: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Im {
     pub im_id: Uuid,
     pub address: String,
     pub is_primary: bool,
     pub label: String,
     pub protocol: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Organization {
     pub organization_id: Uuid,
     pub name: String,
@@ -60,26 +73,34 @@ pub struct Organization {
     pub job_description: String,
     pub label: String,
     pub title: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
     pub deleted: bool,
 }
 
 /// An account of the contact on another network (the API's `SocialIdentity`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SocialIdentity {
     pub social_id: Uuid,
     pub name: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
     pub infos: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PublicKey {
     pub key_id: Uuid,
     pub label: String,
     /// The key as given (PEM or base64 DER).
     pub key: String,
     pub fingerprint: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
     pub emails: Vec<String>,
     pub size: u32,
@@ -89,6 +110,7 @@ pub struct PublicKey {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Contact {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -114,4 +136,16 @@ pub struct Contact {
     pub privacy_features: BTreeMap<String, String>,
     pub date_insert: DateTime<Utc>,
     pub date_update: DateTime<Utc>,
+}
+
+/// One way to reach a contact, as `GET /v2/contacts/{id}/identities` lists them:
+/// derived from the contact's addresses, instant messaging accounts and social
+/// identities, never stored on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactIdentity {
+    /// The address or account name.
+    pub identifier: String,
+    pub label: String,
+    /// `email`, an instant messaging protocol, or a social network.
+    pub protocol: String,
 }

@@ -17,12 +17,18 @@ pub enum DeviceStatus {
     Revoked,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeviceLocation {
     pub address: String,
     pub country: String,
+    /// `type` in the API.
+    #[serde(alias = "type")]
     pub kind: String,
 }
+
+/// The device types the API knows.
+pub const DEVICE_KINDS: &[&str] = &["other", "desktop", "laptop", "smartphone", "tablet"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Device {

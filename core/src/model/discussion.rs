@@ -65,15 +65,31 @@ mod tests {
 
     #[test]
     fn same_people_same_discussion_whatever_the_roles_and_order() {
-        let a = [p(ParticipantRole::From, "a@x.org"), p(ParticipantRole::To, "b@y.org")];
-        let b = [p(ParticipantRole::To, "a@x.org"), p(ParticipantRole::From, "b@y.org"), p(ParticipantRole::Cc, "a@x.org")];
-        assert_eq!(discussion_id(&discussion_key(&a)), discussion_id(&discussion_key(&b)));
+        let a = [
+            p(ParticipantRole::From, "a@x.org"),
+            p(ParticipantRole::To, "b@y.org"),
+        ];
+        let b = [
+            p(ParticipantRole::To, "a@x.org"),
+            p(ParticipantRole::From, "b@y.org"),
+            p(ParticipantRole::Cc, "a@x.org"),
+        ];
+        assert_eq!(
+            discussion_id(&discussion_key(&a)),
+            discussion_id(&discussion_key(&b))
+        );
     }
 
     #[test]
     fn list_id_takes_priority() {
-        let a = [p(ParticipantRole::From, "a@x.org"), p(ParticipantRole::ListId, "dev.lists.org")];
-        let b = [p(ParticipantRole::From, "c@z.org"), p(ParticipantRole::ListId, "dev.lists.org")];
+        let a = [
+            p(ParticipantRole::From, "a@x.org"),
+            p(ParticipantRole::ListId, "dev.lists.org"),
+        ];
+        let b = [
+            p(ParticipantRole::From, "c@z.org"),
+            p(ParticipantRole::ListId, "dev.lists.org"),
+        ];
         assert_eq!(discussion_key(&a), "list:dev.lists.org");
         assert_eq!(discussion_key(&a), discussion_key(&b));
         assert_eq!(discussion_id(&discussion_key(&a)).len(), 32);

@@ -8,6 +8,7 @@
 //! - [`discussion`]: messages grouped by their set of participants.
 //! - [`tag`]: system and user tags.
 //! - [`contact`], [`device`], [`notification`]: the rest of a user's world.
+//! - [`participant`]: addresses seen in a user's mail, and participant suggestions.
 //! - [`pi`]: the privacy index.
 
 pub mod contact;
@@ -16,6 +17,7 @@ pub mod discussion;
 pub mod identity;
 pub mod message;
 pub mod notification;
+pub mod participant;
 pub mod pi;
 pub mod tag;
 pub mod user;

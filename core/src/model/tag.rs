@@ -23,7 +23,12 @@ pub struct Tag {
 }
 
 /// The system tags every user has: (name, importance level).
-pub const SYSTEM_TAGS: &[(&str, i8)] = &[("inbox", 0), ("spam", -10), ("important", 5), ("internal", 0)];
+pub const SYSTEM_TAGS: &[(&str, i8)] = &[
+    ("inbox", 0),
+    ("spam", -10),
+    ("important", 5),
+    ("internal", 0),
+];
 
 pub const TAG_SPAM: &str = "spam";
 pub const TAG_INBOX: &str = "inbox";

@@ -14,6 +14,8 @@ pub enum UserStatus {
     Active,
     /// Cannot log in (too many failures, or an operator's decision).
     Locked,
+    /// Being deleted: unreachable already, its records are being purged.
+    Deleting,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,11 +3,11 @@
 use caliopen_storage_traits::{Scan, Scope};
 use uuid::Uuid;
 
+use crate::Core;
 use crate::codec::decode;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Identity, IdentityKind};
 use crate::tables::IDENTITIES;
-use crate::Core;
 
 impl Core {
     /// The user's identities of one kind, oldest first.

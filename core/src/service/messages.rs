@@ -3,11 +3,11 @@
 use caliopen_storage_traits::{Scan, Scope};
 use uuid::Uuid;
 
-use crate::codec::{decode, key_uuid, Key};
+use crate::Core;
+use crate::codec::{Key, decode, key_uuid};
 use crate::error::{CoreError, CoreResult};
 use crate::model::Message;
-use crate::tables::{counter, COUNTERS, DISCUSSION_MESSAGES, MESSAGES};
-use crate::Core;
+use crate::tables::{COUNTERS, DISCUSSION_MESSAGES, MESSAGES, counter};
 
 /// Which messages a list request wants.
 #[derive(Debug, Clone)]
@@ -39,7 +39,8 @@ impl MessageFilter {
     }
     fn accepts(&self, m: &Message) -> bool {
         let pi = m.pi.map(|p| p.aggregate()).unwrap_or(0);
-        (self.pi.0..=self.pi.1).contains(&pi) && (self.importance.0..=self.importance.1).contains(&m.importance_level)
+        (self.pi.0..=self.pi.1).contains(&pi)
+            && (self.importance.0..=self.importance.1).contains(&m.importance_level)
     }
 }
 
@@ -60,25 +61,38 @@ impl Core {
 
     /// The user's messages, newest first, with the total that match the filter.
     #[tracing::instrument(skip(self))]
-    pub async fn list_messages(&self, user_id: Uuid, filter: &MessageFilter) -> CoreResult<(u64, Vec<Message>)> {
+    pub async fn list_messages(
+        &self,
+        user_id: Uuid,
+        filter: &MessageFilter,
+    ) -> CoreResult<(u64, Vec<Message>)> {
         match &filter.discussion_id {
             Some(d) => self.list_discussion_messages(user_id, d, filter).await,
             None => self.list_all_messages(user_id, filter).await,
         }
     }
 
-    async fn list_all_messages(&self, user_id: Uuid, filter: &MessageFilter) -> CoreResult<(u64, Vec<Message>)> {
+    async fn list_all_messages(
+        &self,
+        user_id: Uuid,
+        filter: &MessageFilter,
+    ) -> CoreResult<(u64, Vec<Message>)> {
         let scope = Scope::User(user_id);
         let records = &self.stores().records;
         if filter.is_unfiltered() {
             // The common case reads exactly one page and the total from a counter.
-            let total = records.counter(COUNTERS, scope, counter::MESSAGES).await?.max(0) as u64;
+            let total = records
+                .counter(COUNTERS, scope, counter::MESSAGES)
+                .await?
+                .max(0) as u64;
             let mut out = Vec::with_capacity(filter.limit);
             let mut after = None;
             let mut skip = filter.offset;
             while out.len() < filter.limit {
                 let want = (filter.limit - out.len() + skip).min(4 * SCAN_CHUNK);
-                let page = records.scan(MESSAGES, scope, Scan::all(want).reversed().after(after)).await?;
+                let page = records
+                    .scan(MESSAGES, scope, Scan::all(want).reversed().after(after))
+                    .await?;
                 for (_, v) in &page.items {
                     if skip > 0 {
                         skip -= 1;
@@ -99,7 +113,13 @@ impl Core {
         let mut out = Vec::with_capacity(filter.limit);
         let mut after = None;
         loop {
-            let page = records.scan(MESSAGES, scope, Scan::all(SCAN_CHUNK).reversed().after(after)).await?;
+            let page = records
+                .scan(
+                    MESSAGES,
+                    scope,
+                    Scan::all(SCAN_CHUNK).reversed().after(after),
+                )
+                .await?;
             for (_, v) in &page.items {
                 let m: Message = decode(MESSAGES.name, v)?;
                 if filter.accepts(&m) {
@@ -131,7 +151,11 @@ impl Core {
             let page = self
                 .stores()
                 .records
-                .scan(DISCUSSION_MESSAGES, scope, Scan::prefix(prefix.clone(), 1000).reversed().after(after))
+                .scan(
+                    DISCUSSION_MESSAGES,
+                    scope,
+                    Scan::prefix(prefix.clone(), 1000).reversed().after(after),
+                )
                 .await?;
             ids.extend(page.items.iter().filter_map(|(k, _)| key_uuid(k, len)));
             match page.next {

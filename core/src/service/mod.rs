@@ -1,10 +1,47 @@
 //! Core's operations, one module per resource; each adds methods to [`crate::Core`].
+//!
+//! Every operation validates its input with a [`crate::CoreError`] that names the
+//! field, writes one atomic batch (with the search outbox entry of what it
+//! changes), and answers `NotFound` for another user's ids. Operations that read
+//! and write derived state (counters, discussion summaries) run under the user's
+//! lock ([`crate::Core`]'s `lock_user`).
+//!
+//! - [`users`], [`account`], [`account_deletion`]: signup, lookup, `/me`,
+//!   settings, password change and reset, deleting an account and all its data.
+//! - [`auth`], [`devices`]: login, tokens, devices (patch, revoke, validation).
+//! - [`identities`], [`remote_identities`]: local identities, remote accounts.
+//! - [`contacts`], [`contact_keys`]: contacts and their public keys.
+//! - [`messages`], [`message_state`], [`drafts`] (with `drafts_compose`),
+//!   [`attachments`]: reading, flags, deletion, drafts, attachments, raw mail.
+//! - [`discussions`] (with `discussion_upkeep`): listing, lookup by participants.
+//! - [`tags`], [`tagging`]: tags, and tags on messages, contacts, discussions.
+//! - [`search`], [`participants`]: full-text search with records, suggestions.
+//! - [`notifications`]: what clients poll for.
+//! - [`components`]: component deployments (for the runtime).
+//! - [`patch`]: RFC 7396 merge patches with the `current_state` check.
+//! - [`validate`]: input rules shared by the services.
 
+pub mod account;
+pub mod account_deletion;
+pub mod attachments;
 pub mod auth;
+pub mod components;
+pub mod contact_keys;
 pub mod contacts;
+pub mod devices;
+mod discussion_upkeep;
 pub mod discussions;
+pub mod drafts;
+mod drafts_compose;
 pub mod identities;
+pub mod message_state;
 pub mod messages;
+pub mod notifications;
+pub mod participants;
+pub mod patch;
+pub mod remote_identities;
+pub mod search;
+pub mod tagging;
 pub mod tags;
 pub mod users;
 pub mod validate;

@@ -1,7 +1,8 @@
-//! Users: signup, lookup, settings, password change, deletion.
+//! Users: signup, lookup, settings, password change. `/me`, settings patches and
+//! password reset are in [`super::account`], deletion in [`super::account_deletion`].
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use caliopen_storage_traits::{Batch, Scope};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -13,8 +14,8 @@ use crate::model::identity::IdentityStatus;
 use crate::model::tag::SYSTEM_TAGS;
 use crate::model::user::UserStatus;
 use crate::model::{Contact, Identity, IdentityKind, Pi, Settings, Tag, TagKind, User};
-use crate::tables::{ADDRESSES, IDENTITIES, TAGS, USERNAMES, USERS, USER_SETTINGS};
-use crate::{now, Core};
+use crate::tables::{ADDRESSES, IDENTITIES, TAGS, USER_SETTINGS, USERNAMES, USERS};
+use crate::{Core, now};
 
 /// What a signup gives.
 #[derive(Debug, Clone, Default)]
@@ -49,10 +50,15 @@ impl Core {
 
         let _guard = self.inner.signup_lock.lock().await;
         if !self.username_available(&new.username).await? {
-            return Err(CoreError::Conflict(format!("username `{}` is taken", new.username)));
+            return Err(CoreError::Conflict(format!(
+                "username `{}` is taken",
+                new.username
+            )));
         }
         if self.resolve_address(&local_identity).await?.is_some() {
-            return Err(CoreError::Conflict(format!("address `{local_identity}` is taken")));
+            return Err(CoreError::Conflict(format!(
+                "address `{local_identity}` is taken"
+            )));
         }
         let date = now();
         let user = User {
@@ -82,7 +88,11 @@ impl Core {
             kind: IdentityKind::Local,
             protocol: "email".into(),
             identifier: local_identity.clone(),
-            display_name: if user.name.is_empty() { user.username.clone() } else { user.name.clone() },
+            display_name: if user.name.is_empty() {
+                user.username.clone()
+            } else {
+                user.name.clone()
+            },
             status: IdentityStatus::Active,
             credentials: Default::default(),
             infos: Default::default(),
@@ -108,8 +118,18 @@ impl Core {
         };
         let mut batch = Batch::new();
         batch
-            .put(USERS, Scope::Global, user.id.as_bytes().to_vec(), encode(&user))
-            .put(USERNAMES, Scope::Global, canonical.into_bytes(), user.id.as_bytes().to_vec())
+            .put(
+                USERS,
+                Scope::Global,
+                user.id.as_bytes().to_vec(),
+                encode(&user),
+            )
+            .put(
+                USERNAMES,
+                Scope::Global,
+                canonical.into_bytes(),
+                user.id.as_bytes().to_vec(),
+            )
             .put(
                 ADDRESSES,
                 Scope::Global,
@@ -119,8 +139,18 @@ impl Core {
                     identity_id: identity.id,
                 }),
             )
-            .put(IDENTITIES, scope, identity.id.as_bytes().to_vec(), encode(&identity))
-            .put(USER_SETTINGS, scope, b"settings".to_vec(), encode(&new.settings.unwrap_or_default()));
+            .put(
+                IDENTITIES,
+                scope,
+                identity.id.as_bytes().to_vec(),
+                encode(&identity),
+            )
+            .put(
+                USER_SETTINGS,
+                scope,
+                b"settings".to_vec(),
+                encode(&new.settings.unwrap_or_default()),
+            );
         for (name, importance_level) in SYSTEM_TAGS {
             let tag = Tag {
                 name: (*name).into(),
@@ -152,7 +182,12 @@ impl Core {
     /// A user by username (case-insensitive), if any.
     pub async fn user_by_name(&self, username: &str) -> CoreResult<Option<User>> {
         let key = username.to_lowercase();
-        match self.stores().records.get(USERNAMES, Scope::Global, key.as_bytes()).await? {
+        match self
+            .stores()
+            .records
+            .get(USERNAMES, Scope::Global, key.as_bytes())
+            .await?
+        {
             None => Ok(None),
             Some(id) => {
                 let id = Uuid::from_slice(&id).map_err(|e| CoreError::Corrupt {
@@ -183,7 +218,12 @@ impl Core {
         if key.is_empty() {
             return Ok(None);
         }
-        match self.stores().records.get(ADDRESSES, Scope::Global, key.as_bytes()).await? {
+        match self
+            .stores()
+            .records
+            .get(ADDRESSES, Scope::Global, key.as_bytes())
+            .await?
+        {
             None => Ok(None),
             Some(bytes) => decode(ADDRESSES.name, &bytes).map(Some),
         }
@@ -197,7 +237,11 @@ impl Core {
             let page = self
                 .stores()
                 .records
-                .scan(USERS, Scope::Global, caliopen_storage_traits::Scan::all(500).after(after))
+                .scan(
+                    USERS,
+                    Scope::Global,
+                    caliopen_storage_traits::Scan::all(500).after(after),
+                )
                 .await?;
             for (_, v) in &page.items {
                 out.push(decode(USERS.name, v)?);
@@ -211,23 +255,62 @@ impl Core {
 
     /// The user's settings.
     pub async fn settings(&self, user_id: Uuid) -> CoreResult<Settings> {
-        match self.stores().records.get(USER_SETTINGS, Scope::User(user_id), b"settings").await? {
+        match self
+            .stores()
+            .records
+            .get(USER_SETTINGS, Scope::User(user_id), b"settings")
+            .await?
+        {
             None => Ok(Settings::default()),
             Some(bytes) => decode(USER_SETTINGS.name, &bytes),
         }
     }
 
     /// Replaces the user's settings.
+    #[tracing::instrument(skip(self, settings))]
     pub async fn set_settings(&self, user_id: Uuid, settings: &Settings) -> CoreResult<()> {
-        if !matches!(settings.message_display_format.as_str(), "rich_text" | "plain_text") {
+        if !matches!(
+            settings.message_display_format.as_str(),
+            "rich_text" | "plain_text"
+        ) {
             return Err(CoreError::invalid(
                 "message_display_format",
                 "must be `rich_text` or `plain_text`",
             ));
         }
+        if !matches!(
+            settings.contact_display_order.as_str(),
+            "given_name" | "family_name"
+        ) {
+            return Err(CoreError::invalid(
+                "contact_display_order",
+                "must be `given_name` or `family_name`",
+            ));
+        }
+        if !(0..=3600).contains(&settings.notification_delay_disappear) {
+            return Err(CoreError::invalid(
+                "notification_delay_disappear",
+                "must be 0 to 3600 seconds",
+            ));
+        }
         validate::text("default_locale", &settings.default_locale, 35)?;
+        validate::text(
+            "contact_display_format",
+            &settings.contact_display_format,
+            64,
+        )?;
+        validate::text(
+            "notification_message_preview",
+            &settings.notification_message_preview,
+            32,
+        )?;
         let mut batch = Batch::new();
-        batch.put(USER_SETTINGS, Scope::User(user_id), b"settings".to_vec(), encode(settings));
+        batch.put(
+            USER_SETTINGS,
+            Scope::User(user_id),
+            b"settings".to_vec(),
+            encode(settings),
+        );
         Ok(self.stores().records.write(batch).await?)
     }
 
@@ -240,7 +323,9 @@ impl Core {
                 table: USERS.name,
                 message: format!("password hash: {e}"),
             })?;
-            Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            Ok(Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
         })
         .await
         .map_err(|e| CoreError::Corrupt {
@@ -250,21 +335,29 @@ impl Core {
     }
 
     /// Changes a user's password after checking the current one.
+    #[tracing::instrument(skip(self, current, new))]
     pub async fn change_password(&self, user_id: Uuid, current: &str, new: &str) -> CoreResult<()> {
         let mut user = self.user(user_id).await?;
         if !self.verify_password(&user, current).await? {
-            return Err(CoreError::Unauthenticated("current password is wrong".into()));
+            return Err(CoreError::Unauthenticated(
+                "current password is wrong".into(),
+            ));
         }
         validate::password("new_password", new)?;
         user.password_hash = hash_password(new.to_owned()).await?;
         let mut batch = Batch::new();
-        batch.put(USERS, Scope::Global, user.id.as_bytes().to_vec(), encode(&user));
+        batch.put(
+            USERS,
+            Scope::Global,
+            user.id.as_bytes().to_vec(),
+            encode(&user),
+        );
         Ok(self.stores().records.write(batch).await?)
     }
 }
 
 /// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
-async fn hash_password(password: String) -> CoreResult<String> {
+pub(crate) async fn hash_password(password: String) -> CoreResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         Argon2::default()

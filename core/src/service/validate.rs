@@ -4,8 +4,20 @@ use crate::error::{CoreError, CoreResult};
 
 /// Names no user may take: they are role addresses of every mail domain.
 const RESERVED_USERNAMES: &[&str] = &[
-    "abuse", "admin", "administrator", "hostmaster", "mailer-daemon", "nobody", "noreply",
-    "no-reply", "postmaster", "root", "security", "support", "webmaster", "caliopen",
+    "abuse",
+    "admin",
+    "administrator",
+    "hostmaster",
+    "mailer-daemon",
+    "nobody",
+    "noreply",
+    "no-reply",
+    "postmaster",
+    "root",
+    "security",
+    "support",
+    "webmaster",
+    "caliopen",
 ];
 
 /// Checks a username against the original Caliopen rules: 3 to 42 characters;
@@ -44,10 +56,16 @@ pub fn username(name: &str) -> CoreResult<String> {
 pub fn password(field: &str, password: &str) -> CoreResult<()> {
     let count = password.chars().count();
     if count < 8 {
-        return Err(CoreError::invalid(field, "must be at least 8 characters long"));
+        return Err(CoreError::invalid(
+            field,
+            "must be at least 8 characters long",
+        ));
     }
     if count > 1024 {
-        return Err(CoreError::invalid(field, "must be at most 1024 characters long"));
+        return Err(CoreError::invalid(
+            field,
+            "must be at most 1024 characters long",
+        ));
     }
     Ok(())
 }
@@ -66,10 +84,17 @@ pub fn email(field: &str, address: &str) -> CoreResult<String> {
     if local.is_empty() || local.len() > 64 {
         return bad("has an empty or too long local part");
     }
-    if domain.is_empty() || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+    if domain.is_empty()
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
         return bad("has an invalid domain");
     }
-    if address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c)) {
+    if address
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c))
+    {
         return bad("contains a character not allowed in an address");
     }
     Ok(address.to_lowercase())
@@ -78,16 +103,30 @@ pub fn email(field: &str, address: &str) -> CoreResult<String> {
 /// A free-text field: at most `max` characters, no control characters but tab/newline.
 pub fn text(field: &str, value: &str, max: usize) -> CoreResult<()> {
     if value.chars().count() > max {
-        return Err(CoreError::invalid(field, format!("must be at most {max} characters long")));
+        return Err(CoreError::invalid(
+            field,
+            format!("must be at most {max} characters long"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(CoreError::invalid(field, "must not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(CoreError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
 
 /// Limits of list requests.
-pub fn page(limit: Option<i64>, offset: Option<i64>, default: usize, max: usize) -> CoreResult<(usize, usize)> {
+pub fn page(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    default: usize,
+    max: usize,
+) -> CoreResult<(usize, usize)> {
     let limit = match limit {
         None => default,
         Some(l) if l < 0 => return Err(CoreError::invalid("limit", "must not be negative")),
@@ -108,9 +147,21 @@ mod tests {
     #[test]
     fn usernames() {
         assert_eq!(username("Alice").unwrap(), "alice");
-        assert_eq!(username("jean-françois.dupont").unwrap(), "jean-françois.dupont");
+        assert_eq!(
+            username("jean-françois.dupont").unwrap(),
+            "jean-françois.dupont"
+        );
         assert_eq!(username("Ωmega_7").unwrap(), "ωmega_7");
-        for bad in ["ab", ".alice", "alice.", "al..ice", "al ice", "al@ice", "postmaster", &"a".repeat(43)] {
+        for bad in [
+            "ab",
+            ".alice",
+            "alice.",
+            "al..ice",
+            "al ice",
+            "al@ice",
+            "postmaster",
+            &"a".repeat(43),
+        ] {
             assert!(username(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -118,7 +169,15 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email("e", " Bob@Example.ORG ").unwrap(), "bob@example.org");
-        for bad in ["bob", "@x.org", "bob@", "bob@.org", "bo b@x.org", "bob@x..org", "<bob@x.org>"] {
+        for bad in [
+            "bob",
+            "@x.org",
+            "bob@",
+            "bob@.org",
+            "bo b@x.org",
+            "bob@x..org",
+            "<bob@x.org>",
+        ] {
             assert!(email("e", bad).is_err(), "{bad} should be refused");
         }
     }

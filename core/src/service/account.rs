@@ -1,0 +1,162 @@
+//! The user's account: `/me`, settings by merge patch, and password reset by
+//! token. Account deletion is in [`super::account_deletion`].
+//!
+//! A password reset works with a token core keeps in the ephemeral store for
+//! `password_reset_ttl`; one live token per user (a new request replaces the
+//! previous one), used once. Mailing it to the recovery address is the outbound
+//! SMTP work's part: until then the caller gets the token.
+
+use caliopen_storage_traits::{Batch, Scope};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::auth::{NS_LOGIN_BLOCK, random_token};
+use super::patch::{self, MergePatch, field};
+use super::validate;
+use crate::codec::encode;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Contact, Settings, User};
+use crate::tables::USERS;
+use crate::{Core, now};
+
+pub(crate) const NS_RESET: &str = "password-reset";
+pub(crate) const NS_RESET_BY_USER: &str = "password-reset-user";
+const NS_RESET_RATE: &str = "password-reset-requests";
+/// Reset requests per username within a reset token's lifetime.
+const RESET_REQUESTS: u64 = 5;
+
+/// What `GET /v1/me` answers: the user and their own contact card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Me {
+    /// Carries the password hash: never serialise it to a client as is.
+    pub user: User,
+    pub contact: Contact,
+}
+
+/// A password reset token, to be sent to the user's recovery address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset {
+    pub token: String,
+    pub user_id: Uuid,
+    pub recovery_email: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+const SETTINGS_FIELDS: &[patch::Field] = &[
+    field("default_locale"),
+    field("message_display_format"),
+    field("contact_display_order"),
+    field("contact_display_format"),
+    field("notification_enabled"),
+    field("notification_message_preview"),
+    field("notification_sound_enabled"),
+    field("notification_delay_disappear"),
+];
+
+impl Core {
+    /// The user with their own contact card.
+    pub async fn me(&self, user_id: Uuid) -> CoreResult<Me> {
+        let user = self.user(user_id).await?;
+        let contact = self.contact(user_id, user.contact_id).await?;
+        Ok(Me { user, contact })
+    }
+
+    /// Changes the user's settings by merge patch, checked against `current_state`.
+    #[tracing::instrument(skip(self, patch))]
+    pub async fn patch_settings(&self, user_id: Uuid, patch: &MergePatch) -> CoreResult<Settings> {
+        let _guard = self.lock_user(user_id).await;
+        self.user(user_id).await?;
+        let settings: Settings =
+            patch::apply(&self.settings(user_id).await?, patch, SETTINGS_FIELDS)?;
+        self.set_settings(user_id, &settings).await?;
+        Ok(settings)
+    }
+
+    /// Creates a password reset token when `username` exists and `recovery_email`
+    /// is its recovery address; otherwise the user is not found. Requests are
+    /// rate-limited per username.
+    #[tracing::instrument(skip(self, recovery_email))]
+    pub async fn request_password_reset(
+        &self,
+        username: &str,
+        recovery_email: &str,
+    ) -> CoreResult<PasswordReset> {
+        if username.trim().is_empty() {
+            return Err(CoreError::invalid("username", "is required"));
+        }
+        let recovery_email = validate::email("recovery_email", recovery_email)?;
+        let ttl = self.config().password_reset_ttl;
+        let eph = &self.stores().ephemeral;
+        let requests = eph
+            .increment(
+                NS_RESET_RATE,
+                username.trim().to_lowercase().as_bytes(),
+                ttl,
+            )
+            .await?;
+        if requests > RESET_REQUESTS {
+            return Err(CoreError::RateLimited {
+                retry_after_secs: ttl.as_secs(),
+            });
+        }
+        let user = match self.user_by_name(username.trim()).await? {
+            Some(u) if u.recovery_email.eq_ignore_ascii_case(&recovery_email) => u,
+            _ => return Err(CoreError::not_found("user", username)),
+        };
+        if let Some(previous) = eph.get(NS_RESET_BY_USER, user.id.as_bytes()).await? {
+            eph.delete(NS_RESET, &previous).await?;
+        }
+        let token = random_token();
+        eph.put(NS_RESET, token.as_bytes(), user.id.as_bytes(), ttl)
+            .await?;
+        eph.put(NS_RESET_BY_USER, user.id.as_bytes(), token.as_bytes(), ttl)
+            .await?;
+        Ok(PasswordReset {
+            token,
+            user_id: user.id,
+            recovery_email: user.recovery_email,
+            expires_at: now()
+                + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1)),
+        })
+    }
+
+    /// The user a live reset token was created for (`GET /v2/passwords/reset/{token}`).
+    pub async fn password_reset_user(&self, token: &str) -> CoreResult<Uuid> {
+        let not_found = || CoreError::not_found("password reset token", "(given)");
+        let bytes = self
+            .stores()
+            .ephemeral
+            .get(NS_RESET, token.as_bytes())
+            .await?
+            .ok_or_else(not_found)?;
+        Uuid::from_slice(&bytes).map_err(|_| not_found())
+    }
+
+    /// Sets a new password with a reset token; the token is used up, every
+    /// session of the user ends, and a login block on the account is lifted.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> CoreResult<()> {
+        validate::password("password", new_password)?;
+        let user_id = self.password_reset_user(token).await?;
+        let hash = super::users::hash_password(new_password.to_owned()).await?;
+        let mut user = self.user(user_id).await?;
+        user.password_hash = hash;
+        let mut batch = Batch::new();
+        batch.put(
+            USERS,
+            Scope::Global,
+            user.id.as_bytes().to_vec(),
+            encode(&user),
+        );
+        self.stores().records.write(batch).await?;
+        let eph = &self.stores().ephemeral;
+        eph.delete(NS_RESET, token.as_bytes()).await?;
+        eph.delete(NS_RESET_BY_USER, user.id.as_bytes()).await?;
+        eph.delete(NS_LOGIN_BLOCK, user.username.to_lowercase().as_bytes())
+            .await?;
+        for device in self.devices(user_id).await? {
+            self.logout(user_id, &device.device_id).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! Deleting an account and everything of it.
+//!
+//! A user's records can outnumber what one batch may carry, so deletion goes in
+//! steps that each leave a consistent state, and can be run again to finish
+//! after a crash:
+//! 1. one batch makes the account unreachable: the user is marked `deleting`
+//!    (no login, no token accepted, no delivery stored), its username and
+//!    addresses are freed, and a `DeleteUser` outbox entry removes its search
+//!    documents;
+//! 2. every session and reset token of the user is deleted;
+//! 3. every per-user table ([`crate::tables::USER_TABLES`]) is emptied, in
+//!    batches;
+//! 4. the user's pending and quarantined deliveries, then the user record, go.
+//!
+//! Blobs (raw mail, attachments) stay: they are content-addressed and may be
+//! shared with other users; collecting unreferenced blobs is a sweep of its own.
+
+use caliopen_storage_traits::search::IndexOp;
+use caliopen_storage_traits::{Batch, Scan, Scope, Table};
+use uuid::Uuid;
+
+use super::account::{NS_RESET, NS_RESET_BY_USER};
+use crate::Core;
+use crate::codec::{decode, encode};
+use crate::delivery::{PendingDelivery, QuarantinedDelivery};
+use crate::error::CoreResult;
+use crate::index::outbox;
+use crate::model::Identity;
+use crate::model::user::UserStatus;
+use crate::tables::{ADDRESSES, DELIVERIES, IDENTITIES, QUARANTINE, USER_TABLES, USERNAMES, USERS};
+
+impl Core {
+    /// Deletes a user and everything of theirs (see the module docs). The caller
+    /// has checked that the user wants it (password confirmation is the REST
+    /// layer's, or an operator's decision).
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_account(&self, user_id: Uuid) -> CoreResult<()> {
+        let _guard = self.lock_user(user_id).await;
+        let mut user = self.user(user_id).await?;
+
+        user.status = UserStatus::Deleting;
+        let mut batch = Batch::new();
+        batch
+            .put(
+                USERS,
+                Scope::Global,
+                user.id.as_bytes().to_vec(),
+                encode(&user),
+            )
+            .delete(
+                USERNAMES,
+                Scope::Global,
+                user.username.to_lowercase().into_bytes(),
+            );
+        let mut addresses = vec![user.local_identity.to_lowercase()];
+        for identity in self.scan_all::<Identity>(user_id, IDENTITIES).await? {
+            addresses.push(identity.identifier.to_lowercase());
+        }
+        addresses.sort();
+        addresses.dedup();
+        for address in addresses {
+            if self
+                .resolve_address(&address)
+                .await?
+                .is_some_and(|r| r.user_id == user_id)
+            {
+                batch.delete(ADDRESSES, Scope::Global, address.into_bytes());
+            }
+        }
+        outbox(&mut batch, &IndexOp::DeleteUser { user: user_id });
+        self.stores().records.write(batch).await?;
+        self.wake_indexer();
+
+        for device in self.devices(user_id).await? {
+            self.logout(user_id, &device.device_id).await?;
+        }
+        let eph = &self.stores().ephemeral;
+        if let Some(token) = eph.get(NS_RESET_BY_USER, user_id.as_bytes()).await? {
+            eph.delete(NS_RESET, &token).await?;
+        }
+        eph.delete(NS_RESET_BY_USER, user_id.as_bytes()).await?;
+
+        for table in USER_TABLES {
+            self.empty_user_table(*table, user_id).await?;
+        }
+
+        let pending = self
+            .global_keys(DELIVERIES, |v| {
+                decode::<PendingDelivery>(DELIVERIES.name, v).map(|d| d.user_id == user_id)
+            })
+            .await?;
+        let quarantined = self
+            .global_keys(QUARANTINE, |v| {
+                decode::<QuarantinedDelivery>(QUARANTINE.name, v)
+                    .map(|q| q.delivery.user_id == user_id)
+            })
+            .await?;
+        let mut keys: Vec<(Table, Vec<u8>)> =
+            pending.into_iter().map(|k| (DELIVERIES, k)).collect();
+        keys.extend(quarantined.into_iter().map(|k| (QUARANTINE, k)));
+        keys.push((USERS, user_id.as_bytes().to_vec()));
+        for chunk in keys.chunks(Batch::MAX_OPS) {
+            let mut batch = Batch::new();
+            for (table, key) in chunk {
+                batch.delete(*table, Scope::Global, key.clone());
+            }
+            self.stores().records.write(batch).await?;
+        }
+        tracing::info!(%user_id, "account deleted");
+        Ok(())
+    }
+
+    /// Deletes every record of one user table, a batch at a time.
+    async fn empty_user_table(&self, table: Table, user_id: Uuid) -> CoreResult<()> {
+        let scope = Scope::User(user_id);
+        let mut previous_first: Option<Vec<u8>> = None;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(table, scope, Scan::all(Batch::MAX_OPS))
+                .await?;
+            let Some((first, _)) = page.items.first() else {
+                return Ok(());
+            };
+            if previous_first.as_ref() == Some(first) {
+                return Err(crate::CoreError::Corrupt {
+                    table: table.name,
+                    message: "records survived their deletion".into(),
+                });
+            }
+            previous_first = Some(first.clone());
+            let mut batch = Batch::new();
+            for (key, _) in page.items {
+                batch.delete(table, scope, key);
+            }
+            self.stores().records.write(batch).await?;
+        }
+    }
+
+    /// The keys of a global table whose records `pick` selects.
+    async fn global_keys(
+        &self,
+        table: Table,
+        pick: impl Fn(&[u8]) -> CoreResult<bool>,
+    ) -> CoreResult<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(table, Scope::Global, Scan::all(1000).after(after))
+                .await?;
+            for (key, value) in &page.items {
+                if pick(value)? {
+                    out.push(key.clone());
+                }
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Devices: list, patch, revoke, and validation of a new device by a mailed token.
+//!
+//! Deleting a device revokes it: the record stays with status `revoked` (so the
+//! same device id cannot log in again and come back unverified), and its token is
+//! deleted at once. A new device starts unverified; the user proves it is theirs
+//! with a token core creates here (an ephemeral value with a TTL) and
+//! [`Core::validate_device`] checks. Mailing the token to the user's recovery
+//! address is the outbound SMTP work's part: until then the caller gets the token
+//! and decides how it reaches the user.
+
+use caliopen_storage_traits::{Batch, Scope};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::auth::random_token;
+use super::patch::{self, MergePatch, field, renamed};
+use super::validate;
+use crate::codec::{decode, encode};
+use crate::error::{CoreError, CoreResult};
+use crate::model::Device;
+use crate::model::device::{DEVICE_KINDS, DeviceStatus};
+use crate::tables::DEVICES;
+use crate::{Core, now};
+
+const NS_DEVICE_VALIDATION: &str = "device-validation";
+
+/// A validation token for a device, to be sent to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceValidation {
+    pub token: String,
+    pub device_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ValidationEntry {
+    user_id: Uuid,
+    device_id: String,
+}
+
+const DEVICE_FIELDS: &[patch::Field] = &[field("name"), renamed("type", "kind")];
+
+impl Core {
+    /// The user's devices that are not revoked, by id.
+    pub async fn list_devices(&self, user_id: Uuid) -> CoreResult<Vec<Device>> {
+        let mut devices = self.devices(user_id).await?;
+        devices.retain(|d| d.status != DeviceStatus::Revoked);
+        Ok(devices)
+    }
+
+    /// Changes a device's `name` and `type` by merge patch, checked against `current_state`.
+    #[tracing::instrument(skip(self, patch))]
+    pub async fn patch_device(
+        &self,
+        user_id: Uuid,
+        device_id: &str,
+        patch: &MergePatch,
+    ) -> CoreResult<Device> {
+        let _guard = self.lock_user(user_id).await;
+        let stored = self.live_device(user_id, device_id).await?;
+        let mut device: Device = patch::apply(&stored, patch, DEVICE_FIELDS)?;
+        device.name = device.name.trim().to_owned();
+        if device.name.is_empty() {
+            return Err(CoreError::invalid("name", "is required"));
+        }
+        validate::text("name", &device.name, 128)?;
+        if !DEVICE_KINDS.contains(&device.kind.as_str()) {
+            return Err(CoreError::invalid(
+                "type",
+                format!("must be one of {}", DEVICE_KINDS.join(", ")),
+            ));
+        }
+        self.write_device(&device).await?;
+        Ok(device)
+    }
+
+    /// Revokes one of the user's devices (`DELETE /v2/devices/{id}`): its token
+    /// stops working at once and it cannot log in again.
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_device(&self, user_id: Uuid, device_id: &str) -> CoreResult<()> {
+        let _guard = self.lock_user(user_id).await;
+        let mut device = self.live_device(user_id, device_id).await?;
+        device.status = DeviceStatus::Revoked;
+        device.date_revoked = Some(now());
+        self.write_device(&device).await?;
+        self.logout(user_id, device_id).await
+    }
+
+    /// Creates the token that validates one of the user's unverified devices;
+    /// a new request replaces nothing, each token works once until it expires.
+    #[tracing::instrument(skip(self))]
+    pub async fn request_device_validation(
+        &self,
+        user_id: Uuid,
+        device_id: &str,
+    ) -> CoreResult<DeviceValidation> {
+        let device = self.live_device(user_id, device_id).await?;
+        if device.status == DeviceStatus::Verified {
+            return Err(CoreError::Conflict(format!(
+                "device `{device_id}` is already verified"
+            )));
+        }
+        let ttl = self.config().device_validation_ttl;
+        let token = random_token();
+        let entry = ValidationEntry {
+            user_id,
+            device_id: device_id.to_owned(),
+        };
+        self.stores()
+            .ephemeral
+            .put(NS_DEVICE_VALIDATION, token.as_bytes(), &encode(&entry), ttl)
+            .await?;
+        Ok(DeviceValidation {
+            token,
+            device_id: device_id.to_owned(),
+            expires_at: now()
+                + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1)),
+        })
+    }
+
+    /// Validates the device a token was created for (`GET /v2/validate-device/{token}`).
+    /// The token works once; an unknown or expired one is not found.
+    #[tracing::instrument(skip_all)]
+    pub async fn validate_device(&self, token: &str) -> CoreResult<Device> {
+        let not_found = || CoreError::not_found("device validation token", "(given)");
+        let eph = &self.stores().ephemeral;
+        let entry: ValidationEntry = match eph.get(NS_DEVICE_VALIDATION, token.as_bytes()).await? {
+            Some(bytes) => decode("ephemeral:device-validation", &bytes)?,
+            None => return Err(not_found()),
+        };
+        let _guard = self.lock_user(entry.user_id).await;
+        let mut device = match self.live_device(entry.user_id, &entry.device_id).await {
+            Err(CoreError::NotFound { .. }) => return Err(not_found()),
+            other => other?,
+        };
+        device.status = DeviceStatus::Verified;
+        self.write_device(&device).await?;
+        eph.delete(NS_DEVICE_VALIDATION, token.as_bytes()).await?;
+        Ok(device)
+    }
+
+    /// One of the user's devices that is not revoked (what `GET /v2/devices/{id}`
+    /// answers; [`Core::device`] also answers revoked ones).
+    pub async fn live_device(&self, user_id: Uuid, device_id: &str) -> CoreResult<Device> {
+        let device = self.device(user_id, device_id).await?;
+        if device.status == DeviceStatus::Revoked {
+            return Err(CoreError::not_found("device", device_id));
+        }
+        Ok(device)
+    }
+
+    async fn write_device(&self, device: &Device) -> CoreResult<()> {
+        let mut batch = Batch::new();
+        batch.put(
+            DEVICES,
+            Scope::User(device.user_id),
+            device.device_id.as_bytes().to_vec(),
+            encode(device),
+        );
+        Ok(self.stores().records.write(batch).await?)
+    }
+}

@@ -1,0 +1,258 @@
+//! Remote identities (`/v2/identities/remotes`): the user's accounts elsewhere
+//! (IMAP/SMTP), which a fetcher will poll. Their credentials are stored but never
+//! answered in full: every value whose key is not a known server setting is
+//! replaced by [`MASK`], and a patch that sends the mask back keeps the stored
+//! secret. Remote addresses are not registered for inbound delivery: mail for
+//! them arrives through the fetcher, never through this server's LMTP.
+
+use std::collections::BTreeMap;
+
+use caliopen_storage_traits::{Batch, Scope};
+use uuid::Uuid;
+
+use super::patch::{self, MergePatch, field};
+use super::validate;
+use crate::codec::encode;
+use crate::error::{CoreError, CoreResult};
+use crate::model::identity::IdentityStatus;
+use crate::model::{Identity, IdentityKind};
+use crate::tables::IDENTITIES;
+use crate::{Core, now};
+
+/// What stands for a secret credential in answers.
+pub const MASK: &str = "********";
+
+/// Credential keys whose values are settings, not secrets, and are answered.
+const PUBLIC_CREDENTIALS: &[&str] = &[
+    "username",
+    "login",
+    "user",
+    "server",
+    "host",
+    "port",
+    "inserver",
+    "inport",
+    "outserver",
+    "outport",
+    "imap_server",
+    "imap_port",
+    "smtp_server",
+    "smtp_port",
+    "security",
+    "tls",
+];
+
+/// Most entries in `credentials` or `infos`.
+const MAX_ENTRIES: usize = 32;
+
+/// What `POST /v2/identities/remotes` gives (the API's `NewUserIdentity`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewRemoteIdentity {
+    /// The account's address.
+    pub identifier: String,
+    /// `email` (the only protocol supported).
+    pub protocol: String,
+    pub display_name: String,
+    /// `active` (the default) or `inactive`.
+    pub status: Option<String>,
+    pub credentials: BTreeMap<String, String>,
+    pub infos: BTreeMap<String, String>,
+}
+
+const REMOTE_FIELDS: &[patch::Field] = &[
+    field("display_name"),
+    field("status"),
+    field("credentials"),
+    field("infos"),
+];
+
+impl Core {
+    /// The user's remote identities, credentials masked.
+    pub async fn remote_identities(&self, user_id: Uuid) -> CoreResult<Vec<Identity>> {
+        Ok(self
+            .identities(user_id, IdentityKind::Remote)
+            .await?
+            .into_iter()
+            .map(masked)
+            .collect())
+    }
+
+    /// One of the user's remote identities, credentials masked.
+    pub async fn remote_identity(&self, user_id: Uuid, identity_id: Uuid) -> CoreResult<Identity> {
+        self.remote_identity_with_credentials(user_id, identity_id)
+            .await
+            .map(masked)
+    }
+
+    /// One of the user's remote identities with its credentials in full, for the
+    /// code that connects to the account; never for an API answer.
+    pub async fn remote_identity_with_credentials(
+        &self,
+        user_id: Uuid,
+        identity_id: Uuid,
+    ) -> CoreResult<Identity> {
+        let identity = self.identity(user_id, identity_id).await?;
+        if identity.kind != IdentityKind::Remote {
+            return Err(CoreError::not_found("remote identity", identity_id));
+        }
+        Ok(identity)
+    }
+
+    /// Adds a remote identity; the same address twice for a user is a conflict.
+    #[tracing::instrument(skip(self, new), fields(identifier = %new.identifier))]
+    pub async fn create_remote_identity(
+        &self,
+        user_id: Uuid,
+        new: NewRemoteIdentity,
+    ) -> CoreResult<Identity> {
+        if !new.protocol.is_empty() && new.protocol != "email" {
+            return Err(CoreError::invalid("protocol", "only `email` is supported"));
+        }
+        let identifier = validate::email("identifier", &new.identifier)?;
+        let status = match new.status.as_deref() {
+            None | Some("") => IdentityStatus::Active,
+            Some(s) => parse_status(s)?,
+        };
+        let mut identity = Identity {
+            id: Uuid::now_v7(),
+            user_id,
+            kind: IdentityKind::Remote,
+            protocol: "email".into(),
+            identifier,
+            display_name: new.display_name,
+            status,
+            credentials: new.credentials,
+            infos: new.infos,
+            last_check: None,
+            date_insert: now(),
+        };
+        check_identity(&mut identity)?;
+        let _guard = self.lock_user(user_id).await;
+        self.user(user_id).await?;
+        if self
+            .user_addresses(user_id)
+            .await?
+            .contains(&identity.identifier)
+        {
+            return Err(CoreError::Conflict(format!(
+                "you already have the identity `{}`",
+                identity.identifier
+            )));
+        }
+        self.write_identity(&identity).await?;
+        Ok(masked(identity))
+    }
+
+    /// Changes a remote identity (`display_name`, `status`, `credentials`,
+    /// `infos`) by merge patch, checked against `current_state` as the client saw
+    /// it (credentials masked).
+    #[tracing::instrument(skip(self, patch))]
+    pub async fn patch_remote_identity(
+        &self,
+        user_id: Uuid,
+        identity_id: Uuid,
+        patch: &MergePatch,
+    ) -> CoreResult<Identity> {
+        let _guard = self.lock_user(user_id).await;
+        let stored = self
+            .remote_identity_with_credentials(user_id, identity_id)
+            .await?;
+        patch::check_state(
+            patch,
+            &patch::to_object(&masked(stored.clone()))?,
+            REMOTE_FIELDS,
+        )?;
+        let mut identity: Identity = patch::merge_into(&stored, patch, REMOTE_FIELDS)?;
+        // A client that sends a masked value back did not change that secret.
+        for (key, value) in &mut identity.credentials {
+            if value == MASK
+                && let Some(old) = stored.credentials.get(key)
+            {
+                value.clone_from(old);
+            }
+        }
+        if identity.status == IdentityStatus::Deleted {
+            return Err(CoreError::invalid(
+                "status",
+                "must be `active` or `inactive` (delete the identity instead)",
+            ));
+        }
+        check_identity(&mut identity)?;
+        self.write_identity(&identity).await?;
+        Ok(masked(identity))
+    }
+
+    /// Deletes one of the user's remote identities.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_remote_identity(&self, user_id: Uuid, identity_id: Uuid) -> CoreResult<()> {
+        let _guard = self.lock_user(user_id).await;
+        self.remote_identity_with_credentials(user_id, identity_id)
+            .await?;
+        let mut batch = Batch::new();
+        batch.delete(
+            IDENTITIES,
+            Scope::User(user_id),
+            identity_id.as_bytes().to_vec(),
+        );
+        Ok(self.stores().records.write(batch).await?)
+    }
+
+    async fn write_identity(&self, identity: &Identity) -> CoreResult<()> {
+        let mut batch = Batch::new();
+        batch.put(
+            IDENTITIES,
+            Scope::User(identity.user_id),
+            identity.id.as_bytes().to_vec(),
+            encode(identity),
+        );
+        Ok(self.stores().records.write(batch).await?)
+    }
+}
+
+/// An identity as answered: secret credentials replaced by [`MASK`].
+pub fn masked(mut identity: Identity) -> Identity {
+    for (key, value) in &mut identity.credentials {
+        if !PUBLIC_CREDENTIALS.contains(&key.to_ascii_lowercase().as_str()) {
+            *value = MASK.to_owned();
+        }
+    }
+    identity
+}
+
+fn parse_status(s: &str) -> CoreResult<IdentityStatus> {
+    match s {
+        "active" => Ok(IdentityStatus::Active),
+        "inactive" => Ok(IdentityStatus::Inactive),
+        _ => Err(CoreError::invalid(
+            "status",
+            "must be `active` or `inactive`",
+        )),
+    }
+}
+
+/// Validates what a user gives of a remote identity.
+fn check_identity(identity: &mut Identity) -> CoreResult<()> {
+    identity.display_name = identity.display_name.trim().to_owned();
+    validate::text("display_name", &identity.display_name, 256)?;
+    for (name, map) in [
+        ("credentials", &identity.credentials),
+        ("infos", &identity.infos),
+    ] {
+        if map.len() > MAX_ENTRIES {
+            return Err(CoreError::invalid(
+                name,
+                format!("at most {MAX_ENTRIES} entries"),
+            ));
+        }
+        for (k, v) in map {
+            if k.is_empty() || k.len() > 64 {
+                return Err(CoreError::invalid(
+                    name,
+                    format!("key `{k}` must be 1 to 64 characters long"),
+                ));
+            }
+            validate::text(&format!("{name}.{k}"), v, 4096)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! Core's services against the real embedded store in a temporary directory:
+//! happy paths, validation errors (with the field they name), merge-patch
+//! conflicts, counters, cross-tenant isolation and account deletion. Received
+//! mail goes through the real delivery pipeline with a header-reading test
+//! double of the component chain (`harness::HeaderProcessor`).
+
+mod account;
+mod contacts;
+mod devices;
+mod discussions;
+mod drafts;
+mod harness;
+mod identities;
+mod isolation;
+mod messages;
+mod notifications;
+mod participants;
+mod search;
+mod tags;
