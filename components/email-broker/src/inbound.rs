@@ -1,0 +1,61 @@
+//! Inbound: a `parsed-mail` to a Caliopen `message`. Pure: the local domain comes in
+//! as a parameter, nothing here calls the host.
+//!
+//! Fields:
+//! - `participants`: see `participants` (roles, lower case, de-duplicated, List-ID);
+//! - `subject`: as parsed, empty when absent;
+//! - `date`: the Date header, else `received-at` (reported in `problems`);
+//! - `body-plain`, `body-html`, `attachments`: as parsed, never synthesised; the
+//!   HTML is kept as sent and only flagged (see `html`);
+//! - `external-references`: the Message-ID; the parent is the first In-Reply-To id,
+//!   else the last References id; the ancestors are the References ids;
+//! - `discussion-key`: see `participants::discussion_key`;
+//! - `privacy-features`: see `privacy`;
+//! - `problems`: the parser's, then the broker's.
+
+use crate::domain::LocalDomain;
+use crate::{ExternalReferences, HtmlSafety, Message, ParsedMail, html, participants, privacy};
+
+/// Builds the message of `mail`, received at `received_at` (ms since the epoch) by a
+/// user of `local_domain`. Never fails: what was wrong is listed in `problems`.
+pub fn inbound(mail: &ParsedMail, received_at: i64, local_domain: &str) -> Message {
+    let local = LocalDomain::new(local_domain);
+    let mut problems = mail.problems.clone();
+
+    let participants = participants::participants(mail, &mut problems);
+    if participants.is_empty() {
+        problems.push("no participant: the discussion key is empty".to_string());
+    }
+    let date = mail.date.unwrap_or_else(|| {
+        problems.push("no usable Date header: the reception time is used as the date".to_string());
+        received_at
+    });
+    let html_safety = match &mail.body_html {
+        Some(body) => html::safety(body),
+        None => HtmlSafety {
+            has_scripts: false,
+            has_remote_content: false,
+            has_forms: false,
+        },
+    };
+    let external_references = ExternalReferences {
+        message_id: mail.message_id.clone(),
+        parent_id: mail.in_reply_to.first().or(mail.references.last()).cloned(),
+        ancestors_ids: mail.references.clone(),
+    };
+    let privacy_features = privacy::features(mail, &participants, &local);
+
+    Message {
+        subject: mail.subject.clone().unwrap_or_default(),
+        date,
+        discussion_key: participants::discussion_key(&participants),
+        participants,
+        body_plain: mail.body_plain.clone(),
+        body_html: mail.body_html.clone(),
+        html_safety,
+        attachments: mail.attachments.clone(),
+        external_references,
+        privacy_features,
+        problems,
+    }
+}
