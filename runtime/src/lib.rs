@@ -1,1 +1,26 @@
-//! (being written)
+//! The Caliopen process.
+//!
+//! - [`wasm`]: the component engine: Wasmtime configuration, generated bindings,
+//!   component manifests, loading, limits, invocation and typed errors.
+//! - [`host`]: the WIT host interfaces, one file each, implemented over core's
+//!   [`caliopen_core::context::UserContext`].
+//! - [`pipeline`]: core's `MailProcessor` port, implemented by running the parser,
+//!   broker and qualifier chain.
+//! - [`convert`]: WIT types to core types and back; generated types stop there.
+//! - [`cli`]: the `caliopen` command line (local, or through the admin API).
+//! - [`config`]: the TOML configuration with `CALIOPEN_*` overrides.
+//! - [`registry`]: deployments: deploy, activate, rollback, shadow, restore at start.
+//! - [`admin`]: the admin HTTP API and `/metrics`.
+//! - [`server`]: `caliopen serve`: storage, core, pipeline, LMTP and HTTP listeners.
+
+pub mod admin;
+#[allow(clippy::print_stdout)] // a command line answers on stdout
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod host;
+pub mod lmtp;
+pub mod pipeline;
+pub mod registry;
+pub mod server;
+pub mod wasm;

@@ -1,1 +1,30 @@
-fn main() {}
+//! The `caliopen` command: see `caliopen --help`.
+
+#![allow(clippy::print_stdout)] // a CLI answers on stdout
+
+use anyhow::Context;
+use caliopen_runtime::cli::{self, Cli};
+use caliopen_runtime::config::Config;
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let args = Cli::parse();
+    let config = Config::load(&args.config)?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(cli::run(args.command, config))
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,1 +1,78 @@
-fn main() {}
+//! Developer tasks, run as `cargo xtask <task>` (an alias in `.cargo/config.toml`).
+//!
+//! - `setup`: installs the Debian packages a fresh machine lacks (wasm toolchain,
+//!   test peers) with apt-get.
+//! - `components`: builds every guest crate under `components/` into a component
+//!   `.wasm` in `target/components/`.
+//! - `serve`: setup, components, then `caliopen serve` (release build) on the
+//!   embedded store.
+//! - `test`: setup, components, then the whole test suite.
+
+#![allow(clippy::print_stdout)] // a developer tool reports on stdout
+
+mod components;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::run(&root, setup::Purpose::Test),
+        Some("components") => components::build_all(&root).map(|_| ()),
+        Some("serve") => serve(&root, &args[1..]),
+        Some("test") => test(&root, &args[1..]),
+        _ => {
+            println!("usage: cargo xtask <setup|components|serve|test>");
+            println!("  serve [caliopen serve args]   build everything and run the server on the embedded store");
+            println!("  test [cargo test args]        run the whole test suite");
+            bail!("unknown or missing task")
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    // runtime/xtask → the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn serve(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+    setup::run(root, setup::Purpose::Serve)?;
+    components::build_all(root)?;
+    let mut cmd = cargo(root);
+    cmd.args(["run", "--release", "-p", "caliopen-runtime", "--bin", "caliopen", "--", "serve"]);
+    cmd.args(extra);
+    run(cmd, "caliopen serve")
+}
+
+fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+    setup::run(root, setup::Purpose::Test)?;
+    components::build_all(root)?;
+    let mut cmd = cargo(root);
+    cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    cmd.args(extra);
+    run(cmd, "cargo test")
+}
+
+/// The cargo that runs this task, in the workspace root.
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root);
+    cmd
+}
+
+fn run(mut cmd: Command, what: &str) -> anyhow::Result<()> {
+    let status = cmd.status().with_context(|| format!("cannot start {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}

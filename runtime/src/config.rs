@@ -1,0 +1,211 @@
+//! The configuration: one TOML file (default `configs/caliopen.toml`) plus
+//! `CALIOPEN_*` environment overrides. A variable names a key path with `__`
+//! between levels: `CALIOPEN_LISTEN__HTTP=0.0.0.0:8080`,
+//! `CALIOPEN_CORE__DEFAULT_DOMAIN=example.org`. Values are read as TOML scalars
+//! when they parse as one (numbers, booleans), else as strings. Relative paths
+//! are resolved against the directory of the configuration file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use caliopen_core::CoreConfig;
+use caliopen_storage_embedded::EmbeddedOptions;
+use serde::Deserialize;
+
+use crate::wasm::EngineSettings;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded store and the compiled-component cache live.
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub listen: Listen,
+    #[serde(default)]
+    pub core: CoreConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub wasm: EngineSettings,
+    /// Components deployed at start-up when their slot is empty.
+    #[serde(default)]
+    pub components: Vec<ComponentSource>,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    /// The LMTP server (or SMTP inbound, with `mode = "smtp"`).
+    #[serde(default)]
+    pub lmtp: caliopen_smtp::InboundSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// The admin API's bearer token; empty: generated once in `<data_dir>/admin.token`.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Listen {
+    /// LMTP, for the MTA in front.
+    pub lmtp: SocketAddr,
+    /// The REST API.
+    pub http: SocketAddr,
+    /// The admin API and `/metrics`; keep it on loopback or a private network.
+    pub admin: SocketAddr,
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        Self {
+            lmtp: SocketAddr::from(([127, 0, 0, 1], 2424)),
+            http: SocketAddr::from(([127, 0, 0, 1], 6543)),
+            admin: SocketAddr::from(([127, 0, 0, 1], 6544)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub embedded: EmbeddedOptions,
+}
+
+/// A component to deploy: its manifest and its `.wasm`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentSource {
+    pub manifest: PathBuf,
+    pub wasm: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A `tracing` filter, e.g. `info,caliopen_core=debug`; `RUST_LOG` wins.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            filter: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, applies the environment overrides, resolves relative paths.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let vars = std::env::vars().filter(|(k, _)| (k.starts_with("CALIOPEN_") && k.contains("__")) || is_top_level_var(k));
+        let mut config = Self::parse(&text, vars).with_context(|| format!("invalid configuration {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    /// Parses configuration text with the given `CALIOPEN_*` overrides.
+    pub fn parse(text: &str, overrides: impl Iterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let mut value: toml::Table = toml::from_str(text)?;
+        for (var, raw) in overrides {
+            let Some(path) = var.strip_prefix("CALIOPEN_") else { continue };
+            let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            set(&mut value, &keys, scalar(&raw)).with_context(|| format!("environment variable {var}"))?;
+        }
+        Ok(toml::Value::Table(value).try_into()?)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.data_dir);
+        for c in &mut self.components {
+            resolve(&mut c.manifest);
+            resolve(&mut c.wasm);
+        }
+    }
+}
+
+/// Top-level keys can be overridden without `__` (`CALIOPEN_DATA_DIR`).
+fn is_top_level_var(k: &str) -> bool {
+    k == "CALIOPEN_DATA_DIR"
+}
+
+fn scalar(raw: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => match t.remove("v") {
+            Some(v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_))) => v,
+            _ => toml::Value::String(raw.to_owned()),
+        },
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+fn set(table: &mut toml::Table, keys: &[String], value: toml::Value) -> anyhow::Result<()> {
+    match keys {
+        [] => bail!("empty key"),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set(t, rest, value),
+                _ => bail!("`{first}` is not a table"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_configs_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Config::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+                seen += 1;
+            }
+        }
+        assert!(seen > 0, "no configuration found in {}", dir.display());
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys_with_types() {
+        let vars = [
+            ("CALIOPEN_LISTEN__HTTP".to_owned(), "127.0.0.1:9999".to_owned()),
+            ("CALIOPEN_CORE__DEFAULT_DOMAIN".to_owned(), "example.org".to_owned()),
+            ("CALIOPEN_WASM__POOLING".to_owned(), "false".to_owned()),
+            ("CALIOPEN_DATA_DIR".to_owned(), "/tmp/x".to_owned()),
+        ];
+        let c = Config::parse("data_dir = \"data\"", vars.into_iter()).unwrap();
+        assert_eq!(c.listen.http.port(), 9999);
+        assert_eq!(c.core.default_domain, "example.org");
+        assert!(!c.wasm.pooling);
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::parse("data_dir = \"d\"\n[listen]\nsmtpp = \"x\"", std::iter::empty()).unwrap_err();
+        assert!(format!("{err:#}").contains("smtpp"), "{err:#}");
+    }
+}

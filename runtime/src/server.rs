@@ -1,0 +1,187 @@
+//! `caliopen serve`: opens the store, builds core, restores the deployed components
+//! (deploying the configured ones into empty slots), starts the pipeline, the
+//! indexer and the listeners, and stops them in order on shutdown.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use caliopen_core::Core;
+use caliopen_storage_embedded::EmbeddedStorage;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin::{self, AdminState};
+use crate::config::Config;
+use crate::pipeline::{ComponentPipeline, Slots};
+use crate::registry::Registry;
+use crate::wasm::{Manifest, WasmEngine};
+
+/// A running node.
+#[derive(Debug)]
+pub struct Running {
+    pub core: Core,
+    pub http: SocketAddr,
+    pub lmtp: SocketAddr,
+    pub admin: SocketAddr,
+    pub registry: Arc<Registry>,
+    pub engine: Arc<WasmEngine>,
+    storage: EmbeddedStorage,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    workers: caliopen_core::delivery::DeliveryWorkers,
+    indexer: JoinHandle<()>,
+}
+
+/// Opens the embedded store of a configuration (for CLI commands and `serve`).
+pub fn open_storage(config: &Config) -> anyhow::Result<EmbeddedStorage> {
+    EmbeddedStorage::open(&config.data_dir.join("store"), config.storage.embedded).with_context(|| {
+        format!(
+            "cannot open the store in {} (is another Caliopen process using it?)",
+            config.data_dir.display()
+        )
+    })
+}
+
+/// The admin token: configured, or read from (or generated once into) the data directory.
+pub fn admin_token(config: &Config) -> anyhow::Result<String> {
+    if !config.admin.token.is_empty() {
+        return Ok(config.admin.token.clone());
+    }
+    let path = config.data_dir.join("admin.token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        return Ok(token.trim().to_owned());
+    }
+    let token = {
+        use base64::Engine as _;
+        use rand::RngCore as _;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    std::fs::create_dir_all(&config.data_dir)?;
+    write_private(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(token)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// Starts a node; it runs until [`Running::shutdown`].
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let storage = open_storage(&config)?;
+    let core = Core::new(storage.stores(), config.core.clone());
+    let engine = Arc::new(WasmEngine::new(&config.wasm)?);
+    let slots = Arc::new(Slots::default());
+    let registry = Arc::new(Registry::new(
+        core.clone(),
+        engine.clone(),
+        slots.clone(),
+        config.data_dir.join("component-cache"),
+    ));
+    for restored in registry.restore().await? {
+        tracing::info!(slot = %restored, "component restored");
+    }
+    bootstrap_components(&config, &core, &registry).await?;
+
+    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> = Arc::new(ComponentPipeline::new(engine.clone(), slots));
+    let workers = core.spawn_delivery_workers(&pipeline);
+    let indexer = core.spawn_indexer();
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let (http, task) = serve_http(config.listen.http, caliopen_rest::router(caliopen_rest::AppState::new(core.clone())), stopped.clone(), "REST API").await?;
+    tasks.push(task);
+    let admin_state = AdminState {
+        core: core.clone(),
+        registry: registry.clone(),
+        engine: engine.clone(),
+        token: admin_token(&config)?.into(),
+    };
+    let (admin, task) = serve_http(config.listen.admin, admin::router(admin_state), stopped.clone(), "admin API").await?;
+    tasks.push(task);
+
+    let lmtp_listener = TcpListener::bind(config.listen.lmtp)
+        .await
+        .with_context(|| format!("cannot listen for LMTP on {}", config.listen.lmtp))?;
+    let lmtp = lmtp_listener.local_addr()?;
+    tasks.push(crate::lmtp::spawn(lmtp_listener, core.clone(), &config, stopped.clone()));
+
+    tracing::info!(%http, %lmtp, %admin, data_dir = %config.data_dir.display(), "caliopen is serving");
+    Ok(Running {
+        core,
+        http,
+        lmtp,
+        admin,
+        registry,
+        engine,
+        storage,
+        stop,
+        tasks,
+        workers,
+        indexer,
+    })
+}
+
+/// Deploys the configured components whose slot has no active version yet.
+async fn bootstrap_components(config: &Config, core: &Core, registry: &Registry) -> anyhow::Result<()> {
+    for source in &config.components {
+        let text = std::fs::read_to_string(&source.manifest)
+            .with_context(|| format!("cannot read {}", source.manifest.display()))?;
+        let manifest = Manifest::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", source.manifest.display()))?;
+        if core.slot(&manifest.slot).await?.active.is_some() {
+            continue;
+        }
+        let wasm = std::fs::read(&source.wasm).with_context(|| {
+            format!(
+                "cannot read component {} for {manifest}: build the components with `cargo xtask components`",
+                source.wasm.display()
+            )
+        })?;
+        let report = registry.deploy(&text, wasm, false).await?;
+        tracing::info!(component = %report.component, slot = %report.slot, load_ms = report.load_ms, "configured component deployed");
+    }
+    Ok(())
+}
+
+async fn serve_http(addr: SocketAddr, app: axum::Router, mut stopped: watch::Receiver<bool>, what: &'static str) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for the {what} on {addr}"))?;
+    let local = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "{what} server failed");
+        }
+    });
+    Ok((local, task))
+}
+
+impl Running {
+    /// Stops accepting, lets the listeners finish, stops the pipeline, closes the
+    /// store. Deliveries not processed yet stay in the store for the next start.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.workers.abort();
+        self.indexer.abort();
+        drop(self.core);
+        drop(self.registry);
+        self.storage.close().await?;
+        tracing::info!("caliopen stopped");
+        Ok(())
+    }
+}
