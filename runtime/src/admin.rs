@@ -24,7 +24,7 @@ use base64::Engine as _;
 use caliopen_core::service::users::NewUser;
 use caliopen_core::{Core, CoreError};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::registry::{DeployError, Registry};
 use crate::wasm::WasmEngine;
@@ -100,11 +100,18 @@ fn check(state: &AdminState, headers: &HeaderMap) -> Result<(), AdminError> {
     // Compare in constant time: the token guards component deployment.
     let expected = state.token.as_bytes();
     let ok = given.len() == expected.len()
-        && given.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && given
+            .bytes()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if ok {
         Ok(())
     } else {
-        Err(AdminError(StatusCode::UNAUTHORIZED, "admin token required: Authorization: Bearer <token>".into()))
+        Err(AdminError(
+            StatusCode::UNAUTHORIZED,
+            "admin token required: Authorization: Bearer <token>".into(),
+        ))
     }
 }
 
@@ -115,7 +122,9 @@ async fn slots(State(s): State<AdminState>, h: HeaderMap) -> AdminResult {
 
 async fn components(State(s): State<AdminState>, h: HeaderMap) -> AdminResult {
     check(&s, &h)?;
-    Ok(Json(json!({ "components": s.core.component_records().await? })))
+    Ok(Json(
+        json!({ "components": s.core.component_records().await? }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,21 +136,35 @@ struct Deploy {
     shadow: bool,
 }
 
-async fn deploy(State(s): State<AdminState>, h: HeaderMap, body: Result<Json<Deploy>, axum::extract::rejection::JsonRejection>) -> AdminResult {
+async fn deploy(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    body: Result<Json<Deploy>, axum::extract::rejection::JsonRejection>,
+) -> AdminResult {
     check(&s, &h)?;
     let Json(d) = body.map_err(|e| AdminError(StatusCode::BAD_REQUEST, e.body_text()))?;
     let wasm = base64::engine::general_purpose::STANDARD
         .decode(d.wasm.as_bytes())
         .map_err(|e| AdminError(StatusCode::BAD_REQUEST, format!("wasm is not base64: {e}")))?;
-    Ok(Json(json!(s.registry.deploy(&d.manifest, wasm, d.shadow).await?)))
+    Ok(Json(json!(
+        s.registry.deploy(&d.manifest, wasm, d.shadow).await?
+    )))
 }
 
-async fn rollback(State(s): State<AdminState>, h: HeaderMap, Path(slot): Path<String>) -> AdminResult {
+async fn rollback(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Path(slot): Path<String>,
+) -> AdminResult {
     check(&s, &h)?;
     Ok(Json(json!(s.registry.rollback(&slot).await?)))
 }
 
-async fn promote(State(s): State<AdminState>, h: HeaderMap, Path(slot): Path<String>) -> AdminResult {
+async fn promote(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Path(slot): Path<String>,
+) -> AdminResult {
     check(&s, &h)?;
     Ok(Json(json!(s.registry.promote(&slot).await?)))
 }
@@ -152,7 +175,12 @@ struct Activate {
     version: String,
 }
 
-async fn activate(State(s): State<AdminState>, h: HeaderMap, Path(slot): Path<String>, Json(a): Json<Activate>) -> AdminResult {
+async fn activate(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Path(slot): Path<String>,
+    Json(a): Json<Activate>,
+) -> AdminResult {
     check(&s, &h)?;
     let state = s.core.slot(&slot).await?;
     let name = state
@@ -161,17 +189,29 @@ async fn activate(State(s): State<AdminState>, h: HeaderMap, Path(slot): Path<St
         .or(state.shadow.as_deref())
         .and_then(|v| v.split_once('@'))
         .map(|(n, _)| n.to_owned())
-        .ok_or_else(|| AdminError(StatusCode::NOT_FOUND, format!("slot `{slot}` has no component")))?;
-    Ok(Json(json!(s.registry.activate(&name, &a.version, "activate").await?)))
+        .ok_or_else(|| {
+            AdminError(
+                StatusCode::NOT_FOUND,
+                format!("slot `{slot}` has no component"),
+            )
+        })?;
+    Ok(Json(json!(
+        s.registry.activate(&name, &a.version, "activate").await?
+    )))
 }
 
-async fn shadow(State(s): State<AdminState>, h: HeaderMap, Path(slot): Path<String>) -> AdminResult {
+async fn shadow(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Path(slot): Path<String>,
+) -> AdminResult {
     check(&s, &h)?;
-    let report = s
-        .registry
-        .slots()
-        .shadow_report(&slot)
-        .ok_or_else(|| AdminError(StatusCode::NOT_FOUND, format!("slot `{slot}` has no shadow candidate")))?;
+    let report = s.registry.slots().shadow_report(&slot).ok_or_else(|| {
+        AdminError(
+            StatusCode::NOT_FOUND,
+            format!("slot `{slot}` has no shadow candidate"),
+        )
+    })?;
     Ok(Json(json!(report)))
 }
 
@@ -180,7 +220,11 @@ async fn quarantine(State(s): State<AdminState>, h: HeaderMap) -> AdminResult {
     Ok(Json(json!({ "quarantine": s.core.quarantined().await? })))
 }
 
-async fn replay(State(s): State<AdminState>, h: HeaderMap, Path(id): Path<uuid::Uuid>) -> AdminResult {
+async fn replay(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Path(id): Path<uuid::Uuid>,
+) -> AdminResult {
     check(&s, &h)?;
     s.core.replay(id).await?;
     Ok(Json(json!({ "replayed": id })))
@@ -194,7 +238,11 @@ struct AddUser {
     recovery_email: Option<String>,
 }
 
-async fn add_user(State(s): State<AdminState>, h: HeaderMap, Json(u): Json<AddUser>) -> AdminResult {
+async fn add_user(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Json(u): Json<AddUser>,
+) -> AdminResult {
     check(&s, &h)?;
     let recovery_email = u
         .recovery_email
@@ -208,19 +256,32 @@ async fn add_user(State(s): State<AdminState>, h: HeaderMap, Json(u): Json<AddUs
             ..NewUser::default()
         })
         .await?;
-    Ok(Json(json!({ "user_id": user.id, "username": user.username, "address": user.local_identity })))
+    Ok(Json(
+        json!({ "user_id": user.id, "username": user.username, "address": user.local_identity }),
+    ))
 }
 
 async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {
     let mut out = String::new();
     s.engine.metrics().render(&mut out);
     if let Ok(stats) = s.core.pipeline_stats().await {
-        out.push_str("# HELP caliopen_deliveries_pending Deliveries accepted and not processed yet.\n");
+        out.push_str(
+            "# HELP caliopen_deliveries_pending Deliveries accepted and not processed yet.\n",
+        );
         out.push_str("# TYPE caliopen_deliveries_pending gauge\n");
         out.push_str(&format!("caliopen_deliveries_pending {}\n", stats.pending));
         out.push_str("# HELP caliopen_deliveries_quarantined Deliveries held for an operator.\n");
         out.push_str("# TYPE caliopen_deliveries_quarantined gauge\n");
-        out.push_str(&format!("caliopen_deliveries_quarantined {}\n", stats.quarantined));
+        out.push_str(&format!(
+            "caliopen_deliveries_quarantined {}\n",
+            stats.quarantined
+        ));
     }
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        out,
+    )
 }

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use caliopen_core::CoreConfig;
 use caliopen_storage_embedded::EmbeddedOptions;
 use serde::Deserialize;
@@ -103,21 +103,31 @@ impl Default for LogConfig {
 impl Config {
     /// Reads `path`, applies the environment overrides, resolves relative paths.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let vars = std::env::vars().filter(|(k, _)| (k.starts_with("CALIOPEN_") && k.contains("__")) || is_top_level_var(k));
-        let mut config = Self::parse(&text, vars).with_context(|| format!("invalid configuration {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let vars = std::env::vars().filter(|(k, _)| {
+            (k.starts_with("CALIOPEN_") && k.contains("__")) || is_top_level_var(k)
+        });
+        let mut config = Self::parse(&text, vars)
+            .with_context(|| format!("invalid configuration {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
         Ok(config)
     }
 
     /// Parses configuration text with the given `CALIOPEN_*` overrides.
-    pub fn parse(text: &str, overrides: impl Iterator<Item = (String, String)>) -> anyhow::Result<Self> {
+    pub fn parse(
+        text: &str,
+        overrides: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
         let mut value: toml::Table = toml::from_str(text)?;
         for (var, raw) in overrides {
-            let Some(path) = var.strip_prefix("CALIOPEN_") else { continue };
+            let Some(path) = var.strip_prefix("CALIOPEN_") else {
+                continue;
+            };
             let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
-            set(&mut value, &keys, scalar(&raw)).with_context(|| format!("environment variable {var}"))?;
+            set(&mut value, &keys, scalar(&raw))
+                .with_context(|| format!("environment variable {var}"))?;
         }
         Ok(toml::Value::Table(value).try_into()?)
     }
@@ -144,7 +154,9 @@ fn is_top_level_var(k: &str) -> bool {
 fn scalar(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => match t.remove("v") {
-            Some(v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_))) => v,
+            Some(
+                v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)),
+            ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
         Err(_) => toml::Value::String(raw.to_owned()),
@@ -191,8 +203,14 @@ mod tests {
     #[test]
     fn environment_overrides_nested_keys_with_types() {
         let vars = [
-            ("CALIOPEN_LISTEN__HTTP".to_owned(), "127.0.0.1:9999".to_owned()),
-            ("CALIOPEN_CORE__DEFAULT_DOMAIN".to_owned(), "example.org".to_owned()),
+            (
+                "CALIOPEN_LISTEN__HTTP".to_owned(),
+                "127.0.0.1:9999".to_owned(),
+            ),
+            (
+                "CALIOPEN_CORE__DEFAULT_DOMAIN".to_owned(),
+                "example.org".to_owned(),
+            ),
             ("CALIOPEN_WASM__POOLING".to_owned(), "false".to_owned()),
             ("CALIOPEN_DATA_DIR".to_owned(), "/tmp/x".to_owned()),
         ];
@@ -205,7 +223,11 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        let err = Config::parse("data_dir = \"d\"\n[listen]\nsmtpp = \"x\"", std::iter::empty()).unwrap_err();
+        let err = Config::parse(
+            "data_dir = \"d\"\n[listen]\nsmtpp = \"x\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("smtpp"), "{err:#}");
     }
 }

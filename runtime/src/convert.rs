@@ -112,7 +112,11 @@ pub fn inbound_message(m: wit::Message) -> InboundMessage {
             .into_iter()
             .map(|p| Participant {
                 role: role(p.role),
-                protocol: if p.protocol.is_empty() { "email".into() } else { p.protocol },
+                protocol: if p.protocol.is_empty() {
+                    "email".into()
+                } else {
+                    p.protocol
+                },
                 address: p.address.trim().to_lowercase(),
                 label: p.label,
                 contact_ids: Vec::new(),
@@ -131,7 +135,9 @@ pub fn inbound_message(m: wit::Message) -> InboundMessage {
             .enumerate()
             .map(|(i, a)| Attachment {
                 index: i as u32,
-                file_name: a.file_name.unwrap_or_else(|| format!("attachment-{}", i + 1)),
+                file_name: a
+                    .file_name
+                    .unwrap_or_else(|| format!("attachment-{}", i + 1)),
                 content_type: a.content_type,
                 size: a.size,
                 is_inline: a.is_inline,

@@ -7,7 +7,12 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 
-pub fn spawn(listener: TcpListener, core: Core, config: &Config, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(
+    listener: TcpListener,
+    core: Core,
+    config: &Config,
+    mut stopped: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     let settings = config.lmtp.clone();
     tokio::spawn(async move {
         let shutdown = async move {

@@ -42,7 +42,11 @@ impl Chain {
             World::Broker => next.broker = Some(component),
             World::Qualifier => {
                 let slot = component.manifest.slot.clone();
-                match next.qualifiers.iter_mut().find(|q| q.active.manifest.slot == slot) {
+                match next
+                    .qualifiers
+                    .iter_mut()
+                    .find(|q| q.active.manifest.slot == slot)
+                {
                     Some(q) => q.active = component,
                     None => next.qualifiers.push(QualifierSlot {
                         active: component,
@@ -50,7 +54,8 @@ impl Chain {
                     }),
                 }
                 next.qualifiers.sort_by(|a, b| {
-                    (a.active.manifest.order, &a.active.manifest.slot).cmp(&(b.active.manifest.order, &b.active.manifest.slot))
+                    (a.active.manifest.order, &a.active.manifest.slot)
+                        .cmp(&(b.active.manifest.order, &b.active.manifest.slot))
                 });
             }
         }
@@ -133,7 +138,11 @@ impl Slots {
     pub fn install_shadow(&self, candidate: Arc<LoadedComponent>) {
         self.update(|c| {
             let mut next = c.clone();
-            if let Some(q) = next.qualifiers.iter_mut().find(|q| q.active.manifest.slot == candidate.manifest.slot) {
+            if let Some(q) = next
+                .qualifiers
+                .iter_mut()
+                .find(|q| q.active.manifest.slot == candidate.manifest.slot)
+            {
                 q.shadow = Some((candidate, Arc::default()));
             }
             next
@@ -144,7 +153,11 @@ impl Slots {
     pub fn remove_shadow(&self, slot: &str) {
         self.update(|c| {
             let mut next = c.clone();
-            for q in next.qualifiers.iter_mut().filter(|q| q.active.manifest.slot == slot) {
+            for q in next
+                .qualifiers
+                .iter_mut()
+                .filter(|q| q.active.manifest.slot == slot)
+            {
                 q.shadow = None;
             }
             next
@@ -185,7 +198,7 @@ impl MailProcessor for ComponentPipeline {
     ) -> Result<ProcessedMail, ProcessingError> {
         let chain = self.slots.snapshot();
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || run(&engine, &chain, user, &raw, received_at))
+        tokio::task::spawn_blocking(move || run(&engine, &chain, &user, &raw, received_at))
             .await
             .map_err(|e| ProcessingError::Transient {
                 stage: "runtime".into(),
@@ -215,18 +228,32 @@ fn missing(slot: &str) -> ProcessingError {
 fn run(
     engine: &WasmEngine,
     chain: &Chain,
-    user: UserContext,
+    user: &UserContext,
     raw: &[u8],
     received_at: DateTime<Utc>,
 ) -> Result<ProcessedMail, ProcessingError> {
-    let parser = chain.parser.as_ref().ok_or_else(|| missing("parser:email"))?;
-    let broker = chain.broker.as_ref().ok_or_else(|| missing("broker:email"))?;
-    let parsed = parser.parse(engine, raw).0.map_err(|e| failure(parser, &e))?;
+    let parser = chain
+        .parser
+        .as_ref()
+        .ok_or_else(|| missing("parser:email"))?;
+    let broker = chain
+        .broker
+        .as_ref()
+        .ok_or_else(|| missing("broker:email"))?;
+    let parsed = parser
+        .parse(engine, raw)
+        .0
+        .map_err(|e| failure(parser, &e))?;
     let message = broker
-        .inbound(engine, user.clone(), &parsed, received_at.timestamp_millis())
+        .inbound(
+            engine,
+            user.clone(),
+            &parsed,
+            received_at.timestamp_millis(),
+        )
         .0
         .map_err(|e| failure(broker, &e))?;
-    let (message, verdict) = qualify(engine, chain, &user, message)?;
+    let (message, verdict) = qualify(engine, chain, user, message)?;
     Ok(ProcessedMail {
         message: convert::inbound_message(message),
         verdict,
@@ -263,7 +290,9 @@ fn qualify(
                 .and_then(|v| check_verdict(&v).map(|()| v));
             let outcome = match (&verdict, theirs) {
                 (Ok(ours), Ok(theirs)) => Ok(verdict_difference(ours, &theirs)),
-                (Err(_), Ok(_)) => Ok(Some("the active version failed, the candidate did not".into())),
+                (Err(_), Ok(_)) => Ok(Some(
+                    "the active version failed, the candidate did not".into(),
+                )),
                 (_, Err(e)) => Err(e.to_string()),
             };
             stats.record(&name, &candidate.manifest.to_string(), outcome);
@@ -295,12 +324,14 @@ fn qualify(
                 view.tags.push(tag);
             }
         }
-        merged.rules.extend(verdict.rules.into_iter().map(|r| RuleHit {
-            qualifier: q.manifest.name.clone(),
-            rule: r.rule,
-            contribution: r.contribution,
-            detail: r.detail,
-        }));
+        merged
+            .rules
+            .extend(verdict.rules.into_iter().map(|r| RuleHit {
+                qualifier: q.manifest.name.clone(),
+                rule: r.rule,
+                contribution: r.contribution,
+                detail: r.detail,
+            }));
         merged.qualified_by.push(name);
     }
     merged.pi = view.pi.map(convert::pi);
@@ -315,10 +346,17 @@ fn qualify(
 fn verdict_difference(a: &wit::Verdict, b: &wit::Verdict) -> Option<String> {
     let mut diffs = Vec::new();
     if a.pi != b.pi {
-        diffs.push(format!("pi {:?} → {:?}", a.pi.map(|p| (p.technic, p.comportment, p.context)), b.pi.map(|p| (p.technic, p.comportment, p.context))));
+        diffs.push(format!(
+            "pi {:?} → {:?}",
+            a.pi.map(|p| (p.technic, p.comportment, p.context)),
+            b.pi.map(|p| (p.technic, p.comportment, p.context))
+        ));
     }
     if a.importance_level != b.importance_level {
-        diffs.push(format!("importance {:?} → {:?}", a.importance_level, b.importance_level));
+        diffs.push(format!(
+            "importance {:?} → {:?}",
+            a.importance_level, b.importance_level
+        ));
     }
     if a.is_spam != b.is_spam {
         diffs.push(format!("spam {:?} → {:?}", a.is_spam, b.is_spam));
@@ -342,18 +380,24 @@ fn verdict_difference(a: &wit::Verdict, b: &wit::Verdict) -> Option<String> {
 
 /// A verdict outside the contract is the component's failure, not the message's.
 fn check_verdict(v: &wit::Verdict) -> Result<(), InvokeError> {
-    if let Some(level) = v.importance_level {
-        if !(-10..=10).contains(&level) {
-            return Err(InvokeError::InvalidOutput(format!("importance level {level} is outside -10..10")));
-        }
+    if let Some(level) = v.importance_level
+        && !(-10..=10).contains(&level)
+    {
+        return Err(InvokeError::InvalidOutput(format!(
+            "importance level {level} is outside -10..10"
+        )));
     }
-    if let Some(pi) = v.pi {
-        if pi.technic > 100 || pi.comportment > 100 || pi.context > 100 {
-            return Err(InvokeError::InvalidOutput("privacy index scores must be 0..100".into()));
-        }
+    if let Some(pi) = v.pi
+        && (pi.technic > 100 || pi.comportment > 100 || pi.context > 100)
+    {
+        return Err(InvokeError::InvalidOutput(
+            "privacy index scores must be 0..100".into(),
+        ));
     }
     if v.add_tags.len() > 64 || v.rules.len() > 256 {
-        return Err(InvokeError::InvalidOutput("too many tags or rules in one verdict".into()));
+        return Err(InvokeError::InvalidOutput(
+            "too many tags or rules in one verdict".into(),
+        ));
     }
     Ok(())
 }

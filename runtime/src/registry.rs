@@ -72,17 +72,28 @@ impl Registry {
     }
 
     /// Loads a version (compiling on a blocking thread), or returns it when loaded.
-    async fn load(&self, manifest: Manifest, wasm: Vec<u8>) -> Result<(Arc<LoadedComponent>, CompileSource, u64), DeployError> {
+    async fn load(
+        &self,
+        manifest: Manifest,
+        wasm: Vec<u8>,
+    ) -> Result<(Arc<LoadedComponent>, CompileSource, u64), DeployError> {
         let key = manifest.to_string();
-        if let Some(c) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(c) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok((c.clone(), CompileSource::Cache, 0));
         }
         let engine = self.engine.clone();
         let cache = self.cache.clone();
         let started = Instant::now();
-        let (component, how) = tokio::task::spawn_blocking(move || LoadedComponent::load(&engine, manifest, &wasm, Some(&cache)))
-            .await
-            .map_err(|e| DeployError::Refused(format!("compilation task failed: {e}")))??;
+        let (component, how) = tokio::task::spawn_blocking(move || {
+            LoadedComponent::load(&engine, manifest, &wasm, Some(&cache))
+        })
+        .await
+        .map_err(|e| DeployError::Refused(format!("compilation task failed: {e}")))??;
         let component = Arc::new(component);
         self.loaded
             .lock()
@@ -93,10 +104,17 @@ impl Registry {
 
     /// Deploys a component version and makes it active in its slot (or its shadow
     /// candidate, with `shadow`).
-    pub async fn deploy(&self, manifest_text: &str, wasm: Vec<u8>, shadow: bool) -> Result<DeployReport, DeployError> {
+    pub async fn deploy(
+        &self,
+        manifest_text: &str,
+        wasm: Vec<u8>,
+        shadow: bool,
+    ) -> Result<DeployReport, DeployError> {
         let manifest = Manifest::parse(manifest_text).map_err(DeployError::Manifest)?;
         if shadow && manifest.world != World::Qualifier {
-            return Err(DeployError::Refused("shadow mode is for qualifiers: it compares verdicts".into()));
+            return Err(DeployError::Refused(
+                "shadow mode is for qualifiers: it compares verdicts".into(),
+            ));
         }
         let _op = self.op.lock().await;
         let (component, how, load_ms) = self.load(manifest.clone(), wasm.clone()).await?;
@@ -111,15 +129,29 @@ impl Registry {
         self.core.store_component(&wasm, &record).await?;
         let state = self.core.slot(&manifest.slot).await?;
         let name = manifest.to_string();
-        let previous = if shadow { state.shadow.clone() } else { state.active.clone() };
+        let previous = if shadow {
+            state.shadow.clone()
+        } else {
+            state.active.clone()
+        };
         if shadow {
             self.core
-                .record_slot_change(&manifest.slot, "shadow", state.active.clone(), Some(name.clone()))
+                .record_slot_change(
+                    &manifest.slot,
+                    "shadow",
+                    state.active.clone(),
+                    Some(name.clone()),
+                )
                 .await?;
             self.slots.install_shadow(component.clone());
         } else {
             self.core
-                .record_slot_change(&manifest.slot, "deploy", Some(name.clone()), state.shadow.clone())
+                .record_slot_change(
+                    &manifest.slot,
+                    "deploy",
+                    Some(name.clone()),
+                    state.shadow.clone(),
+                )
                 .await?;
             self.slots.install(component.clone());
         }
@@ -139,7 +171,12 @@ impl Registry {
     }
 
     /// Makes a stored version active in its slot.
-    pub async fn activate(&self, name: &str, version: &str, action: &str) -> Result<SlotState, DeployError> {
+    pub async fn activate(
+        &self,
+        name: &str,
+        version: &str,
+        action: &str,
+    ) -> Result<SlotState, DeployError> {
         let record = self
             .core
             .component_record(name, version)
@@ -147,13 +184,20 @@ impl Registry {
             .ok_or_else(|| DeployError::Refused(format!("{name}@{version} was never deployed")))?;
         let component = self.load_record(&record).await?;
         let state = self.core.slot(&record.slot).await?;
-        let shadow = state.shadow.filter(|s| *s != component.manifest.to_string());
+        let shadow = state
+            .shadow
+            .filter(|s| *s != component.manifest.to_string());
         if shadow.is_none() {
             self.slots.remove_shadow(&record.slot);
         }
         let state = self
             .core
-            .record_slot_change(&record.slot, action, Some(component.manifest.to_string()), shadow)
+            .record_slot_change(
+                &record.slot,
+                action,
+                Some(component.manifest.to_string()),
+                shadow,
+            )
             .await?;
         self.slots.install(component);
         Ok(state)
@@ -174,7 +218,11 @@ impl Registry {
             .filter(|e| !e.action.contains("shadow"))
             .filter_map(|e| e.from.clone())
             .find(|v| *v != current)
-            .ok_or_else(|| DeployError::Refused(format!("slot `{slot}` has no earlier version to roll back to")))?;
+            .ok_or_else(|| {
+                DeployError::Refused(format!(
+                    "slot `{slot}` has no earlier version to roll back to"
+                ))
+            })?;
         let (name, version) = previous.split_once('@').unwrap_or((&previous, ""));
         self.activate(name, version, "rollback").await
     }
@@ -183,14 +231,17 @@ impl Registry {
     pub async fn promote(&self, slot: &str) -> Result<SlotState, DeployError> {
         let _op = self.op.lock().await;
         let state = self.core.slot(slot).await?;
-        let candidate = state
-            .shadow
-            .ok_or_else(|| DeployError::Refused(format!("slot `{slot}` has no shadow candidate")))?;
+        let candidate = state.shadow.ok_or_else(|| {
+            DeployError::Refused(format!("slot `{slot}` has no shadow candidate"))
+        })?;
         let (name, version) = candidate.split_once('@').unwrap_or((&candidate, ""));
         self.activate(name, version, "promote").await
     }
 
-    async fn load_record(&self, record: &ComponentRecord) -> Result<Arc<LoadedComponent>, DeployError> {
+    async fn load_record(
+        &self,
+        record: &ComponentRecord,
+    ) -> Result<Arc<LoadedComponent>, DeployError> {
         let manifest = Manifest::parse(&record.manifest).map_err(DeployError::Manifest)?;
         let wasm = self.core.component_bytes(record).await?;
         Ok(self.load(manifest, wasm).await?.0)

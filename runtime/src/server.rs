@@ -37,12 +37,14 @@ pub struct Running {
 
 /// Opens the embedded store of a configuration (for CLI commands and `serve`).
 pub fn open_storage(config: &Config) -> anyhow::Result<EmbeddedStorage> {
-    EmbeddedStorage::open(&config.data_dir.join("store"), config.storage.embedded).with_context(|| {
-        format!(
-            "cannot open the store in {} (is another Caliopen process using it?)",
-            config.data_dir.display()
-        )
-    })
+    EmbeddedStorage::open(&config.data_dir.join("store"), config.storage.embedded).with_context(
+        || {
+            format!(
+                "cannot open the store in {} (is another Caliopen process using it?)",
+                config.data_dir.display()
+            )
+        },
+    )
 }
 
 /// The admin token: configured, or read from (or generated once into) the data directory.
@@ -92,13 +94,20 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     }
     bootstrap_components(&config, &core, &registry).await?;
 
-    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> = Arc::new(ComponentPipeline::new(engine.clone(), slots));
+    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
+        Arc::new(ComponentPipeline::new(engine.clone(), slots));
     let workers = core.spawn_delivery_workers(&pipeline);
     let indexer = core.spawn_indexer();
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
 
-    let (http, task) = serve_http(config.listen.http, caliopen_rest::router(caliopen_rest::AppState::new(core.clone())), stopped.clone(), "REST API").await?;
+    let (http, task) = serve_http(
+        config.listen.http,
+        caliopen_rest::router(caliopen_rest::AppState::new(core.clone())),
+        stopped.clone(),
+        "REST API",
+    )
+    .await?;
     tasks.push(task);
     let admin_state = AdminState {
         core: core.clone(),
@@ -106,14 +115,25 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         engine: engine.clone(),
         token: admin_token(&config)?.into(),
     };
-    let (admin, task) = serve_http(config.listen.admin, admin::router(admin_state), stopped.clone(), "admin API").await?;
+    let (admin, task) = serve_http(
+        config.listen.admin,
+        admin::router(admin_state),
+        stopped.clone(),
+        "admin API",
+    )
+    .await?;
     tasks.push(task);
 
     let lmtp_listener = TcpListener::bind(config.listen.lmtp)
         .await
         .with_context(|| format!("cannot listen for LMTP on {}", config.listen.lmtp))?;
     let lmtp = lmtp_listener.local_addr()?;
-    tasks.push(crate::lmtp::spawn(lmtp_listener, core.clone(), &config, stopped.clone()));
+    tasks.push(crate::lmtp::spawn(
+        lmtp_listener,
+        core.clone(),
+        &config,
+        stopped.clone(),
+    ));
 
     tracing::info!(%http, %lmtp, %admin, data_dir = %config.data_dir.display(), "caliopen is serving");
     Ok(Running {
@@ -132,11 +152,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 }
 
 /// Deploys the configured components whose slot has no active version yet.
-async fn bootstrap_components(config: &Config, core: &Core, registry: &Registry) -> anyhow::Result<()> {
+async fn bootstrap_components(
+    config: &Config,
+    core: &Core,
+    registry: &Registry,
+) -> anyhow::Result<()> {
     for source in &config.components {
         let text = std::fs::read_to_string(&source.manifest)
             .with_context(|| format!("cannot read {}", source.manifest.display()))?;
-        let manifest = Manifest::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", source.manifest.display()))?;
+        let manifest = Manifest::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", source.manifest.display()))?;
         if core.slot(&manifest.slot).await?.active.is_some() {
             continue;
         }
@@ -152,7 +177,12 @@ async fn bootstrap_components(config: &Config, core: &Core, registry: &Registry)
     Ok(())
 }
 
-async fn serve_http(addr: SocketAddr, app: axum::Router, mut stopped: watch::Receiver<bool>, what: &'static str) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+async fn serve_http(
+    addr: SocketAddr,
+    app: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+    what: &'static str,
+) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen for the {what} on {addr}"))?;
@@ -161,7 +191,10 @@ async fn serve_http(addr: SocketAddr, app: axum::Router, mut stopped: watch::Rec
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %e, "{what} server failed");
         }
     });

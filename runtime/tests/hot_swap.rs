@@ -15,7 +15,9 @@ const GRANTS: &str = "\"log\", \"config\", \"contacts\"";
 async fn swapping_a_qualifier_under_load_loses_nothing_and_mixes_no_versions() {
     let node = Arc::new(InProcess::new().await);
     let alice = node.user("alice").await;
-    node.deploy_test_qualifier("1.0.0", "retry", GRANTS, "tag = \"v0\"").await.unwrap();
+    node.deploy_test_qualifier("1.0.0", "retry", GRANTS, "tag = \"v0\"")
+        .await
+        .unwrap();
 
     const MAILS: usize = 150;
     const SWAPS: usize = 15;
@@ -23,9 +25,14 @@ async fn swapping_a_qualifier_under_load_loses_nothing_and_mixes_no_versions() {
         let node = node.clone();
         tokio::spawn(async move {
             for i in 1..=SWAPS {
-                node.deploy_test_qualifier(&format!("1.0.{i}"), "retry", GRANTS, &format!("tag = \"v{i}\""))
-                    .await
-                    .unwrap();
+                node.deploy_test_qualifier(
+                    &format!("1.0.{i}"),
+                    "retry",
+                    GRANTS,
+                    &format!("tag = \"v{i}\""),
+                )
+                .await
+                .unwrap();
                 tokio::time::sleep(Duration::from_millis(30)).await;
             }
         })
@@ -39,36 +46,70 @@ async fn swapping_a_qualifier_under_load_loses_nothing_and_mixes_no_versions() {
     swapper.await.unwrap();
     node.settle(Duration::from_secs(300)).await;
 
-    assert!(node.core.quarantined().await.unwrap().is_empty(), "nothing failed");
+    assert!(
+        node.core.quarantined().await.unwrap().is_empty(),
+        "nothing failed"
+    );
     let messages = node.messages(alice).await;
     assert_eq!(messages.len(), MAILS, "every delivery completed");
     let mut versions_seen = std::collections::BTreeSet::new();
     for m in &messages {
         let tags: Vec<&String> = m.tags.iter().filter(|t| t.starts_with('v')).collect();
-        assert_eq!(tags.len(), 1, "exactly one version tagged {}: {:?}", m.subject, m.tags);
-        let qualified: Vec<&String> = m.qualification.qualified_by.iter().filter(|q| q.starts_with("test-qualifier@")).collect();
+        assert_eq!(
+            tags.len(),
+            1,
+            "exactly one version tagged {}: {:?}",
+            m.subject,
+            m.tags
+        );
+        let qualified: Vec<&String> = m
+            .qualification
+            .qualified_by
+            .iter()
+            .filter(|q| q.starts_with("test-qualifier@"))
+            .collect();
         assert_eq!(qualified.len(), 1, "{:?}", m.qualification.qualified_by);
         let version: usize = qualified[0].rsplit('.').next().unwrap().parse().unwrap();
-        assert_eq!(tags[0], &format!("v{version}"), "the tag comes from the version that ran");
+        assert_eq!(
+            tags[0],
+            &format!("v{version}"),
+            "the tag comes from the version that ran"
+        );
         versions_seen.insert(version);
     }
-    assert!(versions_seen.len() > 1, "the swaps happened while mail flowed: {versions_seen:?}");
+    assert!(
+        versions_seen.len() > 1,
+        "the swaps happened while mail flowed: {versions_seen:?}"
+    );
 
     // Rollback goes back one version; history records it.
     let state = node.registry.rollback("qualifier:test").await.unwrap();
-    assert_eq!(state.active.as_deref(), Some(format!("test-qualifier@1.0.{}", SWAPS - 1).as_str()));
+    assert_eq!(
+        state.active.as_deref(),
+        Some(format!("test-qualifier@1.0.{}", SWAPS - 1).as_str())
+    );
     assert_eq!(state.history.last().unwrap().action, "rollback");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deployed_version_is_restored_from_the_store() {
     let node = InProcess::new().await;
-    node.deploy_test_qualifier("2.0.0", "skip", GRANTS, "tag = \"restored\"").await.unwrap();
+    node.deploy_test_qualifier("2.0.0", "skip", GRANTS, "tag = \"restored\"")
+        .await
+        .unwrap();
     // A fresh registry over the same store (what a restart does).
     let slots = Arc::new(caliopen_runtime::pipeline::Slots::default());
-    let registry = caliopen_runtime::registry::Registry::new(node.core.clone(), node.engine.clone(), slots.clone(), node.dir.path().join("cache"));
+    let registry = caliopen_runtime::registry::Registry::new(
+        node.core.clone(),
+        node.engine.clone(),
+        slots.clone(),
+        node.dir.path().join("cache"),
+    );
     let restored = registry.restore().await.unwrap();
-    assert!(restored.iter().any(|r| r.contains("test-qualifier@2.0.0")), "{restored:?}");
+    assert!(
+        restored.iter().any(|r| r.contains("test-qualifier@2.0.0")),
+        "{restored:?}"
+    );
     let chain = slots.snapshot();
     assert_eq!(chain.qualifiers[0].active.manifest.version, "2.0.0");
     assert!(chain.parser.is_some() && chain.broker.is_some());

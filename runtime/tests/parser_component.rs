@@ -19,11 +19,20 @@ async fn parser_component_parses_a_mail() {
     let engine = Arc::new(WasmEngine::new(&EngineSettings::default()).unwrap());
     let wasm = common::component("caliopen_email_parser");
     let cache = tempfile::tempdir().unwrap();
-    let (parser, how) = LoadedComponent::load(&engine, common::manifest("email-parser"), &wasm, Some(cache.path())).unwrap();
+    let (parser, how) = LoadedComponent::load(
+        &engine,
+        common::manifest("email-parser"),
+        &wasm,
+        Some(cache.path()),
+    )
+    .unwrap();
     assert_eq!(how, CompileSource::Compiled);
 
     let e = engine.clone();
-    let parsed = tokio::task::spawn_blocking(move || parser.parse(&e, MAIL).0).await.unwrap().unwrap();
+    let parsed = tokio::task::spawn_blocking(move || parser.parse(&e, MAIL).0)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(parsed.subject.as_deref(), Some("Café tomorrow"));
     assert_eq!(parsed.from.len(), 1);
     assert_eq!(parsed.from[0].address, "alice@example.org");
@@ -31,10 +40,19 @@ async fn parser_component_parses_a_mail() {
     assert_eq!(parsed.to[0].address, "bob@caliopen.local");
     assert_eq!(parsed.message_id.as_deref(), Some("m1@example.org"));
     assert_eq!(parsed.date, Some(1_795_510_800_000));
-    assert_eq!(parsed.body_plain.as_deref().map(str::trim_end), Some("See you at noon."));
+    assert_eq!(
+        parsed.body_plain.as_deref().map(str::trim_end),
+        Some("See you at noon.")
+    );
     assert!(parsed.body_html.is_none());
 
     // A second load of the same bytes comes from the precompiled artefact.
-    let (_, how) = LoadedComponent::load(&engine, common::manifest("email-parser"), &wasm, Some(cache.path())).unwrap();
+    let (_, how) = LoadedComponent::load(
+        &engine,
+        common::manifest("email-parser"),
+        &wasm,
+        Some(cache.path()),
+    )
+    .unwrap();
     assert_eq!(how, CompileSource::Cache);
 }

@@ -13,11 +13,16 @@ const SETTLE: Duration = Duration::from_secs(120);
 
 /// After a hostile call, a normal mail still goes through the same node.
 async fn still_serving(node: &InProcess, user: uuid::Uuid, who: &str) {
-    node.deploy_test_qualifier("9.9.9", "skip", GRANTS, "mode = \"tag\"\ntag = \"after\"").await.unwrap();
+    node.deploy_test_qualifier("9.9.9", "skip", GRANTS, "mode = \"tag\"\ntag = \"after\"")
+        .await
+        .unwrap();
     node.deliver(who, "after the storm").await;
     node.settle(SETTLE).await;
     let messages = node.messages(user).await;
-    let after = messages.iter().find(|m| m.subject == "after the storm").expect("the node still delivers");
+    let after = messages
+        .iter()
+        .find(|m| m.subject == "after the storm")
+        .expect("the node still delivers");
     assert!(after.tags.contains(&"after".to_owned()), "{:?}", after.tags);
 }
 
@@ -25,12 +30,17 @@ async fn still_serving(node: &InProcess, user: uuid::Uuid, who: &str) {
 async fn an_infinite_loop_hits_the_deadline_and_the_message_is_stored_unqualified() {
     let node = InProcess::new().await;
     let alice = node.user("alice").await;
-    node.deploy_test_qualifier("1.0.0", "skip", GRANTS, "mode = \"loop\"").await.unwrap();
+    node.deploy_test_qualifier("1.0.0", "skip", GRANTS, "mode = \"loop\"")
+        .await
+        .unwrap();
     node.deliver("alice", "looping").await;
     node.settle(SETTLE).await;
     let messages = node.messages(alice).await;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].qualification.not_qualified_by, vec!["test-qualifier@1.0.0".to_owned()]);
+    assert_eq!(
+        messages[0].qualification.not_qualified_by,
+        vec!["test-qualifier@1.0.0".to_owned()]
+    );
     let metrics = node.engine.metrics().component("test-qualifier", "1.0.0");
     assert_eq!(metrics.errors("deadline"), 1);
     still_serving(&node, alice, "alice").await;
@@ -40,13 +50,24 @@ async fn an_infinite_loop_hits_the_deadline_and_the_message_is_stored_unqualifie
 async fn a_memory_bomb_hits_the_cap_and_the_message_is_stored_unqualified() {
     let node = InProcess::new().await;
     let alice = node.user("alice").await;
-    node.deploy_test_qualifier("1.0.0", "skip", GRANTS, "mode = \"memory\"").await.unwrap();
+    node.deploy_test_qualifier("1.0.0", "skip", GRANTS, "mode = \"memory\"")
+        .await
+        .unwrap();
     node.deliver("alice", "hungry").await;
     node.settle(SETTLE).await;
     let messages = node.messages(alice).await;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].qualification.not_qualified_by, vec!["test-qualifier@1.0.0".to_owned()]);
-    assert_eq!(node.engine.metrics().component("test-qualifier", "1.0.0").errors("memory"), 1);
+    assert_eq!(
+        messages[0].qualification.not_qualified_by,
+        vec!["test-qualifier@1.0.0".to_owned()]
+    );
+    assert_eq!(
+        node.engine
+            .metrics()
+            .component("test-qualifier", "1.0.0")
+            .errors("memory"),
+        1
+    );
     still_serving(&node, alice, "alice").await;
 }
 
@@ -54,7 +75,9 @@ async fn a_memory_bomb_hits_the_cap_and_the_message_is_stored_unqualified() {
 async fn a_panic_traps_with_guest_function_names_and_quarantines_under_that_policy() {
     let node = InProcess::new().await;
     let alice = node.user("alice").await;
-    node.deploy_test_qualifier("1.0.0", "quarantine", GRANTS, "mode = \"panic\"").await.unwrap();
+    node.deploy_test_qualifier("1.0.0", "quarantine", GRANTS, "mode = \"panic\"")
+        .await
+        .unwrap();
     node.deliver("alice", "boom").await;
     node.settle(SETTLE).await;
     assert!(node.messages(alice).await.is_empty());
@@ -62,9 +85,19 @@ async fn a_panic_traps_with_guest_function_names_and_quarantines_under_that_poli
     assert_eq!(quarantined.len(), 1);
     let reason = &quarantined[0].reason;
     assert!(reason.contains("trap"), "{reason}");
-    assert!(reason.contains("explode"), "the backtrace names the guest function: {reason}");
+    assert!(
+        reason.contains("explode"),
+        "the backtrace names the guest function: {reason}"
+    );
     // The operator replays it once the slot is fixed: nothing was lost.
-    node.deploy_test_qualifier("1.0.1", "quarantine", GRANTS, "mode = \"tag\"\ntag = \"fixed\"").await.unwrap();
+    node.deploy_test_qualifier(
+        "1.0.1",
+        "quarantine",
+        GRANTS,
+        "mode = \"tag\"\ntag = \"fixed\"",
+    )
+    .await
+    .unwrap();
     node.core.replay(quarantined[0].delivery.id).await.unwrap();
     node.settle(SETTLE).await;
     let messages = node.messages(alice).await;
@@ -76,15 +109,31 @@ async fn a_panic_traps_with_guest_function_names_and_quarantines_under_that_poli
 async fn oversized_output_is_refused_and_retried_then_quarantined() {
     let node = InProcess::new().await;
     let alice = node.user("alice").await;
-    node.deploy_test_qualifier("1.0.0", "retry", GRANTS, "mode = \"huge-output\"").await.unwrap();
+    node.deploy_test_qualifier("1.0.0", "retry", GRANTS, "mode = \"huge-output\"")
+        .await
+        .unwrap();
     node.deliver("alice", "verbose").await;
     node.settle(SETTLE).await;
     assert!(node.messages(alice).await.is_empty());
     let quarantined = node.core.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 1);
-    assert!(quarantined[0].reason.contains("invalid output"), "{}", quarantined[0].reason);
-    assert!(quarantined[0].reason.contains("gave up after 3 attempts"), "{}", quarantined[0].reason);
-    assert_eq!(node.engine.metrics().component("test-qualifier", "1.0.0").errors("invalid_output"), 3);
+    assert!(
+        quarantined[0].reason.contains("invalid output"),
+        "{}",
+        quarantined[0].reason
+    );
+    assert!(
+        quarantined[0].reason.contains("gave up after 3 attempts"),
+        "{}",
+        quarantined[0].reason
+    );
+    assert_eq!(
+        node.engine
+            .metrics()
+            .component("test-qualifier", "1.0.0")
+            .errors("invalid_output"),
+        3
+    );
     still_serving(&node, alice, "alice").await;
 }
 
@@ -97,13 +146,20 @@ async fn an_import_that_is_not_granted_is_refused_at_deploy_with_its_name() {
         .unwrap_err();
     assert!(err.contains("caliopen:platform/contacts"), "{err}");
     assert!(err.contains("does not grant"), "{err}");
-    assert!(node.core.slot("qualifier:test").await.unwrap().active.is_none());
+    assert!(
+        node.core
+            .slot("qualifier:test")
+            .await
+            .unwrap()
+            .active
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_guest_cannot_read_another_users_contacts() {
-    use caliopen_core::model::contact::ContactEmail;
     use caliopen_core::model::Contact;
+    use caliopen_core::model::contact::ContactEmail;
 
     let node = InProcess::new().await;
     let alice = node.user("alice").await;
@@ -124,13 +180,27 @@ async fn a_guest_cannot_read_another_users_contacts() {
         )
         .await
         .unwrap();
-    let config = format!("mode = \"contacts\"\ncontact-id = \"{}\"\naddress = \"friend@example.org\"", secret.id);
-    node.deploy_test_qualifier("1.0.0", "skip", GRANTS, &config).await.unwrap();
+    let config = format!(
+        "mode = \"contacts\"\ncontact-id = \"{}\"\naddress = \"friend@example.org\"",
+        secret.id
+    );
+    node.deploy_test_qualifier("1.0.0", "skip", GRANTS, &config)
+        .await
+        .unwrap();
     node.deliver("alice", "for alice").await;
     node.deliver("bob", "for bob").await;
     node.settle(SETTLE).await;
     let for_alice = &node.messages(alice).await[0];
-    assert!(!for_alice.tags.iter().any(|t| t.starts_with("found")), "alice's message saw bob's contact: {:?}", for_alice.tags);
+    assert!(
+        !for_alice.tags.iter().any(|t| t.starts_with("found")),
+        "alice's message saw bob's contact: {:?}",
+        for_alice.tags
+    );
     let for_bob = &node.messages(bob).await[0];
-    assert!(for_bob.tags.contains(&"found-id".to_owned()) && for_bob.tags.contains(&"found-address".to_owned()), "{:?}", for_bob.tags);
+    assert!(
+        for_bob.tags.contains(&"found-id".to_owned())
+            && for_bob.tags.contains(&"found-address".to_owned()),
+        "{:?}",
+        for_bob.tags
+    );
 }

@@ -20,22 +20,37 @@ Shall we meet at noon?\r\n";
 #[test]
 fn mail_delivered_over_lmtp_is_read_back_over_rest() {
     let node = Node::new();
-    node.cli(&["user", "add", "alice", "--password-stdin"], Some("correct horse battery"))
-        .expect("user add");
+    node.cli(
+        &["user", "add", "alice", "--password-stdin"],
+        Some("correct horse battery"),
+    )
+    .expect("user add");
     let server = node.serve();
 
-    let replies = server.lmtp_send("bob@example.org", &["alice@caliopen.local", "nobody@caliopen.local"], MAIL);
+    let replies = server.lmtp_send(
+        "bob@example.org",
+        &["alice@caliopen.local", "nobody@caliopen.local"],
+        MAIL,
+    );
     assert_eq!(replies["alice@caliopen.local"], 250, "{replies:?}");
     assert_eq!(replies["nobody@caliopen.local"], 550, "{replies:?}");
 
     let session = server.login("alice", "correct horse battery");
-    let list = server.poll(&session, "/api/v2/messages", Duration::from_secs(60), |v| v["total"] == 1);
+    let list = server.poll(&session, "/api/v2/messages", Duration::from_secs(60), |v| {
+        v["total"] == 1
+    });
     let message = &list["messages"][0];
     assert_eq!(message["subject"], "Lunch on Friday?");
-    assert_eq!(message["body"].as_str().map(str::trim_end), Some("Shall we meet at noon?"));
+    assert_eq!(
+        message["body"].as_str().map(str::trim_end),
+        Some("Shall we meet at noon?")
+    );
     assert_eq!(message["body_is_plain"], true);
     assert_eq!(message["is_unread"], true);
-    assert_eq!(message["external_references"]["message_id"], "lunch-1@example.org");
+    assert_eq!(
+        message["external_references"]["message_id"],
+        "lunch-1@example.org"
+    );
     let from: Vec<&Value> = message["participants"]
         .as_array()
         .unwrap()
@@ -45,7 +60,12 @@ fn mail_delivered_over_lmtp_is_read_back_over_rest() {
     assert_eq!(from.len(), 1);
     assert_eq!(from[0]["address"], "bob@example.org");
     assert_eq!(from[0]["label"], "Bob Martin");
-    assert!(message["date"].as_str().unwrap().starts_with("2026-11-24T09:00:00"));
+    assert!(
+        message["date"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-24T09:00:00")
+    );
 
     // The single message reads back by id, and another token is refused.
     let id = message["message_id"].as_str().unwrap();

@@ -73,8 +73,15 @@ impl bindings::Guest for TestQualifier {
         match mode.as_str() {
             "tag" => {
                 let tag = config::get("tag").unwrap_or_else(|| "tested".into());
-                log::log(log::Level::Debug, &format!("tagging `{}` with {tag}", view.message.subject));
-                Ok(verdict(vec![tag.clone()], "test-tag", format!("tagged {tag}")))
+                log::log(
+                    log::Level::Debug,
+                    &format!("tagging `{}` with {tag}", view.message.subject),
+                );
+                Ok(verdict(
+                    vec![tag.clone()],
+                    "test-tag",
+                    format!("tagged {tag}"),
+                ))
             }
             "loop" => Ok(verdict(vec![], "never", spin_forever().to_string())),
             "memory" => Ok(verdict(vec![], "never", eat_memory().to_string())),
@@ -82,15 +89,15 @@ impl bindings::Guest for TestQualifier {
             "huge-output" => Ok(verdict(vec![], "huge", "x".repeat(8 << 20))),
             "contacts" => {
                 let mut tags = Vec::new();
-                if let Some(id) = config::get("contact-id") {
-                    if let Ok(Some(_)) = contacts::get(&id) {
-                        tags.push("found-id".to_owned());
-                    }
+                if let Some(id) = config::get("contact-id")
+                    && let Ok(Some(_)) = contacts::get(&id)
+                {
+                    tags.push("found-id".to_owned());
                 }
-                if let Some(address) = config::get("address") {
-                    if let Ok(Some(_)) = contacts::lookup(&address) {
-                        tags.push("found-address".to_owned());
-                    }
+                if let Some(address) = config::get("address")
+                    && let Ok(Some(_)) = contacts::lookup(&address)
+                {
+                    tags.push("found-address".to_owned());
                 }
                 Ok(verdict(tags, "contacts", String::new()))
             }

@@ -29,7 +29,10 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -50,7 +53,11 @@ impl FromRequestParts<AppState> for Caller {
 
 /// `Bearer|Basic base64(user_id:token)` → (user id, token).
 pub fn parse_authorization(header: &str) -> Result<(Uuid, String), ApiError> {
-    let bad = || ApiError::unauthorized("malformed Authorization header: expected `Bearer base64(user_id:access_token)`");
+    let bad = || {
+        ApiError::unauthorized(
+            "malformed Authorization header: expected `Bearer base64(user_id:access_token)`",
+        )
+    };
     let (scheme, value) = header.trim().split_once(' ').ok_or_else(bad)?;
     if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("basic") {
         return Err(bad());
@@ -75,9 +82,23 @@ mod tests {
     fn parses_bearer_and_basic() {
         let id = Uuid::now_v7();
         let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{id}:tok"));
-        assert_eq!(parse_authorization(&format!("Bearer {b64}")).unwrap(), (id, "tok".into()));
-        assert_eq!(parse_authorization(&format!("basic {b64}")).unwrap(), (id, "tok".into()));
-        for bad in ["Bearer", "Token abc", "Bearer !!!", &format!("Bearer {}", base64::engine::general_purpose::STANDARD.encode("nouser"))] {
+        assert_eq!(
+            parse_authorization(&format!("Bearer {b64}")).unwrap(),
+            (id, "tok".into())
+        );
+        assert_eq!(
+            parse_authorization(&format!("basic {b64}")).unwrap(),
+            (id, "tok".into())
+        );
+        for bad in [
+            "Bearer",
+            "Token abc",
+            "Bearer !!!",
+            &format!(
+                "Bearer {}",
+                base64::engine::general_purpose::STANDARD.encode("nouser")
+            ),
+        ] {
             assert!(parse_authorization(bad).is_err(), "{bad}");
         }
     }

@@ -2,9 +2,9 @@
 //! status. Core's typed errors map here; internals (storage messages) are logged,
 //! never sent.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use caliopen_core::CoreError;
 use serde_json::json;
 
@@ -63,15 +63,29 @@ impl From<CoreError> for ApiError {
             CoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", e.to_string()),
             CoreError::Unauthenticated(_) => Self::unauthorized(e.to_string()),
             CoreError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "Forbidden", e.to_string()),
-            CoreError::RateLimited { .. } => Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", e.to_string()),
-            CoreError::NotConfigured(_) => Self::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", e.to_string()),
+            CoreError::RateLimited { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                e.to_string(),
+            ),
+            CoreError::NotConfigured(_) => {
+                Self::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", e.to_string())
+            }
             CoreError::Storage(ref inner) if inner.is_transient() => {
                 tracing::warn!(error = %e, "storage unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "storage is unavailable, retry later")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "storage is unavailable, retry later",
+                )
             }
             CoreError::Storage(_) | CoreError::Corrupt { .. } => {
                 tracing::error!(error = %e, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "internal error")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "internal error",
+                )
             }
         }
     }

@@ -17,8 +17,8 @@ pub mod routes;
 pub mod state;
 pub mod views;
 
-use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 
 pub use state::AppState;
 

@@ -7,7 +7,7 @@ use anyhow::Context;
 use base64::Engine as _;
 use caliopen_core::Core;
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::Target;
 use crate::config::Config;
@@ -43,16 +43,34 @@ pub enum ComponentCommand {
 
 fn local_registry(core: Core, config: &Config) -> anyhow::Result<Registry> {
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);
-    Ok(Registry::new(core, engine, Arc::new(Slots::default()), config.data_dir.join("component-cache")))
+    Ok(Registry::new(
+        core,
+        engine,
+        Arc::new(Slots::default()),
+        config.data_dir.join("component-cache"),
+    ))
 }
 
 pub async fn run(cmd: ComponentCommand, target: Target, config: &Config) -> anyhow::Result<()> {
     let answer: Value = match (cmd, target) {
-        (ComponentCommand::Deploy { manifest, wasm, shadow }, target) => {
-            let text = std::fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-            let bytes = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+        (
+            ComponentCommand::Deploy {
+                manifest,
+                wasm,
+                shadow,
+            },
+            target,
+        ) => {
+            let text = std::fs::read_to_string(&manifest)
+                .with_context(|| format!("cannot read {}", manifest.display()))?;
+            let bytes =
+                std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
             match target {
-                Target::Local(core) => json!(local_registry(core, config)?.deploy(&text, bytes, shadow).await?),
+                Target::Local(core) => json!(
+                    local_registry(core, config)?
+                        .deploy(&text, bytes, shadow)
+                        .await?
+                ),
                 Target::Remote(admin) => admin.post(
                     "/admin/components",
                     &json!({
@@ -65,10 +83,18 @@ pub async fn run(cmd: ComponentCommand, target: Target, config: &Config) -> anyh
         }
         (ComponentCommand::List, Target::Local(core)) => json!({ "slots": core.slots().await? }),
         (ComponentCommand::List, Target::Remote(admin)) => admin.get("/admin/slots")?,
-        (ComponentCommand::Rollback { slot }, Target::Local(core)) => json!(local_registry(core, config)?.rollback(&slot).await?),
-        (ComponentCommand::Rollback { slot }, Target::Remote(admin)) => admin.post(&format!("/admin/slots/{slot}/rollback"), &json!({}))?,
-        (ComponentCommand::Promote { slot }, Target::Local(core)) => json!(local_registry(core, config)?.promote(&slot).await?),
-        (ComponentCommand::Promote { slot }, Target::Remote(admin)) => admin.post(&format!("/admin/slots/{slot}/promote"), &json!({}))?,
+        (ComponentCommand::Rollback { slot }, Target::Local(core)) => {
+            json!(local_registry(core, config)?.rollback(&slot).await?)
+        }
+        (ComponentCommand::Rollback { slot }, Target::Remote(admin)) => {
+            admin.post(&format!("/admin/slots/{slot}/rollback"), &json!({}))?
+        }
+        (ComponentCommand::Promote { slot }, Target::Local(core)) => {
+            json!(local_registry(core, config)?.promote(&slot).await?)
+        }
+        (ComponentCommand::Promote { slot }, Target::Remote(admin)) => {
+            admin.post(&format!("/admin/slots/{slot}/promote"), &json!({}))?
+        }
         (ComponentCommand::Activate { slot, version }, Target::Local(core)) => {
             let state = core.slot(&slot).await?;
             let name = state
@@ -76,11 +102,16 @@ pub async fn run(cmd: ComponentCommand, target: Target, config: &Config) -> anyh
                 .or(state.shadow)
                 .and_then(|v| v.split_once('@').map(|(n, _)| n.to_owned()))
                 .with_context(|| format!("slot `{slot}` has no component"))?;
-            json!(local_registry(core, config)?.activate(&name, &version, "activate").await?)
+            json!(
+                local_registry(core, config)?
+                    .activate(&name, &version, "activate")
+                    .await?
+            )
         }
-        (ComponentCommand::Activate { slot, version }, Target::Remote(admin)) => {
-            admin.post(&format!("/admin/slots/{slot}/activate"), &json!({ "version": version }))?
-        }
+        (ComponentCommand::Activate { slot, version }, Target::Remote(admin)) => admin.post(
+            &format!("/admin/slots/{slot}/activate"),
+            &json!({ "version": version }),
+        )?,
         (ComponentCommand::History { slot }, Target::Local(core)) => json!(core.slot(&slot).await?),
         (ComponentCommand::History { slot }, Target::Remote(admin)) => {
             let all = admin.get("/admin/slots")?;
@@ -89,8 +120,12 @@ pub async fn run(cmd: ComponentCommand, target: Target, config: &Config) -> anyh
                 .and_then(|s| s.iter().find(|s| s["slot"] == slot.as_str()).cloned())
                 .with_context(|| format!("slot `{slot}` was never used"))?
         }
-        (ComponentCommand::Shadow { slot }, Target::Remote(admin)) => admin.get(&format!("/admin/slots/{slot}/shadow"))?,
-        (ComponentCommand::Shadow { .. }, Target::Local(_)) => anyhow::bail!("shadow reports live in the running server: start it first"),
+        (ComponentCommand::Shadow { slot }, Target::Remote(admin)) => {
+            admin.get(&format!("/admin/slots/{slot}/shadow"))?
+        }
+        (ComponentCommand::Shadow { .. }, Target::Local(_)) => {
+            anyhow::bail!("shadow reports live in the running server: start it first")
+        }
     };
     println!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())

@@ -18,10 +18,20 @@ use crate::server;
 pub use remote::Admin;
 
 #[derive(Debug, Parser)]
-#[command(name = "caliopen", version, about = "Caliopen: private, unified messaging")]
+#[command(
+    name = "caliopen",
+    version,
+    about = "Caliopen: private, unified messaging"
+)]
 pub struct Cli {
     /// Configuration file.
-    #[arg(long, short, global = true, env = "CALIOPEN_CONFIG", default_value = "configs/caliopen.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "CALIOPEN_CONFIG",
+        default_value = "configs/caliopen.toml"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -67,7 +77,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Component(cmd) => with_target(&config, |t| component::run(cmd, t, &config)).await,
         Command::Reindex => {
             if Admin::running(&config).is_some() {
-                anyhow::bail!("stop the server first: reindex rebuilds the index from the records it holds open");
+                anyhow::bail!(
+                    "stop the server first: reindex rebuilds the index from the records it holds open"
+                );
             }
             local(&config, |core| async move { reindex(core).await }).await
         }
@@ -86,7 +98,9 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}
@@ -103,7 +117,12 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     match Admin::running(config) {
-        Some(admin) => f(Target::Remote(admin.with_token(&server::admin_token(config)?))).await,
+        Some(admin) => {
+            f(Target::Remote(
+                admin.with_token(&server::admin_token(config)?),
+            ))
+            .await
+        }
         None => local(config, |core| f(Target::Local(core))).await,
     }
 }
@@ -126,12 +145,18 @@ async fn reindex(core: Core) -> anyhow::Result<()> {
     let done = core
         .reindex(|p| {
             if last_report.elapsed().as_millis() >= 500 || p.users_done == p.users_total {
-                eprintln!("reindex: {}/{} users, {} messages, {} contacts", p.users_done, p.users_total, p.messages, p.contacts);
+                eprintln!(
+                    "reindex: {}/{} users, {} messages, {} contacts",
+                    p.users_done, p.users_total, p.messages, p.contacts
+                );
                 last_report = std::time::Instant::now();
             }
         })
         .await?;
-    println!("reindexed {} messages and {} contacts of {} users", done.messages, done.contacts, done.users_total);
+    println!(
+        "reindexed {} messages and {} contacts of {} users",
+        done.messages, done.contacts, done.users_total
+    );
     Ok(())
 }
 
@@ -157,9 +182,14 @@ async fn quarantine(cmd: QuarantineCommand, target: Target) -> anyhow::Result<()
                 );
             }
         }
-        (QuarantineCommand::Replay { delivery_id }, Target::Local(core)) => core.replay(delivery_id).await?,
+        (QuarantineCommand::Replay { delivery_id }, Target::Local(core)) => {
+            core.replay(delivery_id).await?;
+        }
         (QuarantineCommand::Replay { delivery_id }, Target::Remote(admin)) => {
-            admin.post(&format!("/admin/quarantine/{delivery_id}/replay"), &serde_json::json!({}))?;
+            admin.post(
+                &format!("/admin/quarantine/{delivery_id}/replay"),
+                &serde_json::json!({}),
+            )?;
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 use std::net::TcpStream;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -30,14 +30,20 @@ impl Admin {
         self
     }
 
-    fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::Result<Value> {
+    fn answer(
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<Value> {
         let mut response = result.context("the admin API did not answer")?;
         let status = response.status();
         let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
         if status.is_success() {
             Ok(body)
         } else {
-            Err(anyhow!("{}: {}", status, body["error"].as_str().unwrap_or("no detail")))
+            Err(anyhow!(
+                "{}: {}",
+                status,
+                body["error"].as_str().unwrap_or("no detail")
+            ))
         }
     }
 

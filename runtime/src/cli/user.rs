@@ -50,7 +50,8 @@ pub async fn run(cmd: UserCommand, target: Target) -> anyhow::Result<()> {
             };
             let (id, address) = match target {
                 Target::Local(core) => {
-                    let recovery_email = recovery_email.unwrap_or_else(|| format!("{username}@{}", core.config().default_domain));
+                    let recovery_email = recovery_email
+                        .unwrap_or_else(|| format!("{username}@{}", core.config().default_domain));
                     let user = core
                         .create_user(NewUser {
                             username: username.clone(),
@@ -67,7 +68,10 @@ pub async fn run(cmd: UserCommand, target: Target) -> anyhow::Result<()> {
                         "/admin/users",
                         &json!({"username": username, "password": password, "recovery_email": recovery_email}),
                     )?;
-                    (v["user_id"].as_str().unwrap_or_default().to_owned(), v["address"].as_str().unwrap_or_default().to_owned())
+                    (
+                        v["user_id"].as_str().unwrap_or_default().to_owned(),
+                        v["address"].as_str().unwrap_or_default().to_owned(),
+                    )
                 }
             };
             println!("created user {username} ({id}), receiving mail as {address}");
@@ -77,7 +81,9 @@ pub async fn run(cmd: UserCommand, target: Target) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}", u.id, u.username, u.local_identity);
             }
         }
-        (UserCommand::List, Target::Remote(_)) => bail!("`user list` reads the store: stop the server first"),
+        (UserCommand::List, Target::Remote(_)) => {
+            bail!("`user list` reads the store: stop the server first")
+        }
     }
     Ok(())
 }

@@ -7,13 +7,16 @@ use crate::wasm::bindings::contacts::{Contact, Host};
 use crate::wasm::bindings::host_errors::HostError;
 use crate::wasm::bindings::types::Pi;
 
-use super::{host_error, HostState};
+use super::{HostState, host_error};
 
 impl Host for HostState {
     fn lookup(&mut self, address: String) -> wasmtime::Result<Result<Option<Contact>, HostError>> {
-        let _span = tracing::debug_span!("host.contacts.lookup", component = &*self.label.name).entered();
+        let _span =
+            tracing::debug_span!("host.contacts.lookup", component = &*self.label.name).entered();
         if address.len() > 320 {
-            return Ok(Err(HostError::InvalidArgument("address is longer than 320 bytes".into())));
+            return Ok(Err(HostError::InvalidArgument(
+                "address is longer than 320 bytes".into(),
+            )));
         }
         let user = match self.user() {
             Ok(u) => u,
@@ -24,9 +27,12 @@ impl Host for HostState {
     }
 
     fn get(&mut self, contact_id: String) -> wasmtime::Result<Result<Option<Contact>, HostError>> {
-        let _span = tracing::debug_span!("host.contacts.get", component = &*self.label.name).entered();
+        let _span =
+            tracing::debug_span!("host.contacts.get", component = &*self.label.name).entered();
         let Ok(id) = contact_id.parse::<uuid::Uuid>() else {
-            return Ok(Err(HostError::InvalidArgument(format!("`{contact_id}` is not a contact id"))));
+            return Ok(Err(HostError::InvalidArgument(format!(
+                "`{contact_id}` is not a contact id"
+            ))));
         };
         let user = match self.user() {
             Ok(u) => u,

@@ -16,8 +16,8 @@ pub(crate) mod wasi;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use caliopen_core::context::UserContext;
 use caliopen_core::CoreError;
+use caliopen_core::context::UserContext;
 
 pub use limits::MemoryLimiter;
 
@@ -80,7 +80,9 @@ impl HostState {
 /// Core errors as a guest sees them: never internals.
 fn host_error(e: CoreError) -> HostError {
     match e {
-        CoreError::Invalid { field, reason } => HostError::InvalidArgument(format!("{field}: {reason}")),
+        CoreError::Invalid { field, reason } => {
+            HostError::InvalidArgument(format!("{field}: {reason}"))
+        }
         CoreError::NotFound { .. } | CoreError::Forbidden(_) | CoreError::Unauthenticated(_) => {
             HostError::Denied("not available to this component".into())
         }

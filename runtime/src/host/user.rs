@@ -4,7 +4,7 @@
 use crate::wasm::bindings::host_errors::HostError;
 use crate::wasm::bindings::user::{Host, Tag};
 
-use super::{host_error, HostState};
+use super::{HostState, host_error};
 
 impl Host for HostState {
     fn identities(&mut self) -> wasmtime::Result<Result<Vec<String>, HostError>> {
@@ -44,7 +44,11 @@ impl Host for HostState {
     }
 
     fn local_domain(&mut self) -> wasmtime::Result<String> {
-        Ok(self.user.as_ref().map(|u| u.local_domain().to_owned()).unwrap_or_default())
+        Ok(self
+            .user
+            .as_ref()
+            .map(|u| u.local_domain().to_owned())
+            .unwrap_or_default())
     }
 }
 

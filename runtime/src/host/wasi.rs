@@ -66,7 +66,10 @@ impl HostState {
         let (name, version) = (&*self.label.name, &*self.label.version);
         for (stream, pipe) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
             let bytes = pipe.contents();
-            for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
+            for line in String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
                 tracing::info!(component = name, version, stream, "{line}");
             }
         }

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 
+use super::WasmError;
 use super::bindings::{self, broker::BrokerPre, parser::ParserPre, qualifier::QualifierPre};
 use super::engine::WasmEngine;
 use super::manifest::{Grant, Manifest, World};
-use super::WasmError;
 use crate::host::{ComponentLabel, HostState};
 
 /// The package every host interface lives in.
@@ -69,11 +69,13 @@ impl LoadedComponent {
         let (component, source) = compile(engine, &name, wasm, &digest, cache)?;
         check_imports(engine, &manifest, &component)?;
         let linker = linker_for(engine, &manifest)?;
-        let pre = linker.instantiate_pre(&component).map_err(|e| WasmError::MissingExport {
-            component: name.clone(),
-            world: manifest.world.as_str().into(),
-            message: format!("{e:#}"),
-        })?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| WasmError::MissingExport {
+                component: name.clone(),
+                world: manifest.world.as_str().into(),
+                message: format!("{e:#}"),
+            })?;
         let missing = |e: wasmtime::Error| WasmError::MissingExport {
             component: name.clone(),
             world: manifest.world.as_str().into(),
@@ -89,7 +91,9 @@ impl LoadedComponent {
             version: manifest.version.as_str().into(),
         };
         let config = Arc::new(manifest.config.clone());
-        let metrics = engine.metrics().component(&manifest.name, &manifest.version);
+        let metrics = engine
+            .metrics()
+            .component(&manifest.name, &manifest.version);
         Ok((
             Self {
                 manifest,
@@ -116,13 +120,18 @@ fn compile(
         message: format!("{e:#}"),
     };
     let Some(dir) = cache else {
-        return Ok((Component::new(engine.engine(), wasm).map_err(bad)?, CompileSource::Compiled));
+        return Ok((
+            Component::new(engine.engine(), wasm).map_err(bad)?,
+            CompileSource::Compiled,
+        ));
     };
     let path = artefact_path(engine, dir, digest);
     if path.exists() {
         match crate::wasm::precompiled::load(engine, &path) {
             Ok(c) => return Ok((c, CompileSource::Cache)),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable precompiled artefact"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unusable precompiled artefact");
+            }
         }
     }
     let bytes = engine.engine().precompile_component(wasm).map_err(bad)?;
@@ -149,7 +158,11 @@ fn artefact_path(engine: &WasmEngine, dir: &Path, digest: &str) -> PathBuf {
 }
 
 /// Every import must be a granted host interface (or WASI, for a WASI guest).
-fn check_imports(engine: &WasmEngine, manifest: &Manifest, component: &Component) -> Result<(), WasmError> {
+fn check_imports(
+    engine: &WasmEngine,
+    manifest: &Manifest,
+    component: &Component,
+) -> Result<(), WasmError> {
     let ty = component.component_type();
     for (import, _) in ty.imports(engine.engine()) {
         let unversioned = import.split('@').next().unwrap_or(import);
@@ -163,7 +176,7 @@ fn check_imports(engine: &WasmEngine, manifest: &Manifest, component: &Component
                     return Err(WasmError::ImportNotGranted {
                         component: manifest.to_string(),
                         interface: import.to_owned(),
-                    })
+                    });
                 }
                 None => {}
             }
@@ -173,7 +186,9 @@ fn check_imports(engine: &WasmEngine, manifest: &Manifest, component: &Component
             }
             return Err(WasmError::ImportNotGranted {
                 component: manifest.to_string(),
-                interface: format!("{import} (set `wasi = true` for a WASI guest: it is granted no files, network or environment)"),
+                interface: format!(
+                    "{import} (set `wasi = true` for a WASI guest: it is granted no files, network or environment)"
+                ),
             });
         }
         return Err(WasmError::UnknownImport {
@@ -195,11 +210,21 @@ fn linker_for(engine: &WasmEngine, manifest: &Manifest) -> Result<Linker<HostSta
         bindings::host_errors::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
         for grant in &manifest.grants {
             match grant {
-                Grant::Log => bindings::log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?,
-                Grant::Clock => bindings::clock::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?,
-                Grant::Config => bindings::config::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?,
-                Grant::Contacts => bindings::contacts::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?,
-                Grant::User => bindings::user::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?,
+                Grant::Log => {
+                    bindings::log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
+                }
+                Grant::Clock => {
+                    bindings::clock::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
+                }
+                Grant::Config => {
+                    bindings::config::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
+                }
+                Grant::Contacts => {
+                    bindings::contacts::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
+                }
+                Grant::User => {
+                    bindings::user::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
+                }
             }
         }
         if manifest.wasi {

@@ -1,16 +1,16 @@
 //! The Wasmtime engine: pooling allocation where the machine allows it, epoch
 //! interruption driven by a ticker thread, optional fuel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Deserialize;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::metrics::Metrics;
 use super::WasmError;
+use super::metrics::Metrics;
 
 /// Engine settings from the `[wasm]` section of the configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -62,11 +62,17 @@ impl WasmEngine {
                         "the pooling allocator is not available on this machine; \
                          using on-demand allocation (slower instantiation)"
                     );
-                    (Engine::new(&config(settings, false)).map_err(WasmError::engine)?, false)
+                    (
+                        Engine::new(&config(settings, false)).map_err(WasmError::engine)?,
+                        false,
+                    )
                 }
             }
         } else {
-            (Engine::new(&config(settings, false)).map_err(WasmError::engine)?, false)
+            (
+                Engine::new(&config(settings, false)).map_err(WasmError::engine)?,
+                false,
+            )
         };
         let tick = Duration::from_millis(settings.epoch_tick_ms.max(1));
         let stop = Arc::new(AtomicBool::new(false));
@@ -83,7 +89,12 @@ impl WasmEngine {
                 })
                 .map_err(|e| WasmError::Engine(format!("cannot start the epoch ticker: {e}")))?
         };
-        tracing::info!(pooling, tick_ms = tick.as_millis() as u64, fuel = settings.fuel, "wasm engine ready");
+        tracing::info!(
+            pooling,
+            tick_ms = tick.as_millis() as u64,
+            fuel = settings.fuel,
+            "wasm engine ready"
+        );
         Ok(Self {
             engine,
             pooling,

@@ -19,9 +19,15 @@ pub enum WasmError {
     #[error("component {component}: not a valid component: {message}")]
     Compile { component: String, message: String },
     #[error("component {component} imports `{interface}`, which its manifest does not grant")]
-    ImportNotGranted { component: String, interface: String },
+    ImportNotGranted {
+        component: String,
+        interface: String,
+    },
     #[error("component {component} imports `{interface}`, which the host does not provide")]
-    UnknownImport { component: String, interface: String },
+    UnknownImport {
+        component: String,
+        interface: String,
+    },
     #[error("component {component} does not implement world `{world}`: {message}")]
     MissingExport {
         component: String,
@@ -47,7 +53,10 @@ pub enum InvokeError {
     #[error("fuel budget of {fuel} exhausted")]
     OutOfFuel { fuel: u64 },
     #[error("trap: {message}{}", backtrace_suffix(.backtrace))]
-    Trap { message: String, backtrace: Vec<String> },
+    Trap {
+        message: String,
+        backtrace: Vec<String>,
+    },
     #[error("invalid output: {0}")]
     InvalidOutput(String),
     #[error("component answered an error ({kind}): {message}")]

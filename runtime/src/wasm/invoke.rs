@@ -7,10 +7,10 @@ use std::time::Duration;
 use caliopen_core::context::UserContext;
 use wasmtime::{Store, Trap, WasmBacktrace};
 
+use super::InvokeError;
 use super::bindings::types::{ComponentError, Draft, Message, MessageView, ParsedMail, Verdict};
 use super::component::{LoadedComponent, WorldPre};
 use super::engine::WasmEngine;
-use super::InvokeError;
 use crate::host::HostState;
 
 /// Per-call measurements, for metrics.
@@ -51,7 +51,12 @@ impl LoadedComponent {
         f: impl FnOnce(&WorldPre, &mut Store<HostState>) -> wasmtime::Result<Result<R, ComponentError>>,
         size: impl FnOnce(&R) -> usize,
     ) -> (Result<R, InvokeError>, CallStats) {
-        let _span = tracing::debug_span!("component.call", component = &*self.label.name, version = &*self.label.version).entered();
+        let _span = tracing::debug_span!(
+            "component.call",
+            component = &*self.label.name,
+            version = &*self.label.version
+        )
+        .entered();
         let started = std::time::Instant::now();
         let mut store = self.store(engine, user);
         let result = f(&self.pre, &mut store);
@@ -59,18 +64,28 @@ impl LoadedComponent {
         let limits = &self.manifest.limits;
         let stats = CallStats {
             memory_peak: store.data().limiter.peak,
-            fuel_used: if limits.fuel > 0 { limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)) } else { 0 },
+            fuel_used: if limits.fuel > 0 {
+                limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
+            } else {
+                0
+            },
             logs_dropped: store.data().log_lines_dropped,
         };
         if stats.logs_dropped > 0 {
-            tracing::warn!(component = &*self.label.name, dropped = stats.logs_dropped, "log lines over the cap were dropped");
+            tracing::warn!(
+                component = &*self.label.name,
+                dropped = stats.logs_dropped,
+                "log lines over the cap were dropped"
+            );
         }
         let outcome = match result {
             Ok(Ok(value)) => {
                 let bytes = size(&value);
                 let cap = limits.max_output_kib as usize * 1024;
                 if bytes > cap {
-                    Err(InvokeError::InvalidOutput(format!("output of {bytes} bytes exceeds the cap of {cap} bytes")))
+                    Err(InvokeError::InvalidOutput(format!(
+                        "output of {bytes} bytes exceeds the cap of {cap} bytes"
+                    )))
                 } else {
                     Ok(value)
                 }
@@ -79,18 +94,36 @@ impl LoadedComponent {
                 kind: e.kind,
                 message: e.message,
             }),
-            Err(e) => Err(classify(&e, &store, limits.deadline_ms, limits.fuel, limits.memory_mib)),
+            Err(e) => Err(classify(
+                &e,
+                &store,
+                limits.deadline_ms,
+                limits.fuel,
+                limits.memory_mib,
+            )),
         };
-        self.metrics.record(started.elapsed(), &stats, outcome.as_ref().err());
+        self.metrics
+            .record(started.elapsed(), &stats, outcome.as_ref().err());
         (outcome, stats)
     }
 
     /// `parser.parse`.
-    pub fn parse(&self, engine: &WasmEngine, raw: &[u8]) -> (Result<ParsedMail, InvokeError>, CallStats) {
-        self.call(engine, None, |pre, store| {
-            let WorldPre::Parser(pre) = pre else { return Err(wrong_world("parser")) };
-            pre.instantiate(&mut *store)?.call_parse(&mut *store, raw)
-        }, size::parsed)
+    pub fn parse(
+        &self,
+        engine: &WasmEngine,
+        raw: &[u8],
+    ) -> (Result<ParsedMail, InvokeError>, CallStats) {
+        self.call(
+            engine,
+            None,
+            |pre, store| {
+                let WorldPre::Parser(pre) = pre else {
+                    return Err(wrong_world("parser"));
+                };
+                pre.instantiate(&mut *store)?.call_parse(&mut *store, raw)
+            },
+            size::parsed,
+        )
     }
 
     /// `broker.inbound`.
@@ -101,26 +134,60 @@ impl LoadedComponent {
         mail: &ParsedMail,
         received_at: i64,
     ) -> (Result<Message, InvokeError>, CallStats) {
-        self.call(engine, Some(user), |pre, store| {
-            let WorldPre::Broker(pre) = pre else { return Err(wrong_world("broker")) };
-            pre.instantiate(&mut *store)?.call_inbound(&mut *store, mail, received_at)
-        }, size::message)
+        self.call(
+            engine,
+            Some(user),
+            |pre, store| {
+                let WorldPre::Broker(pre) = pre else {
+                    return Err(wrong_world("broker"));
+                };
+                pre.instantiate(&mut *store)?
+                    .call_inbound(&mut *store, mail, received_at)
+            },
+            size::message,
+        )
     }
 
     /// `broker.outbound`.
-    pub fn outbound(&self, engine: &WasmEngine, user: Option<UserContext>, draft: &Draft) -> (Result<Vec<u8>, InvokeError>, CallStats) {
-        self.call(engine, user, |pre, store| {
-            let WorldPre::Broker(pre) = pre else { return Err(wrong_world("broker")) };
-            pre.instantiate(&mut *store)?.call_outbound(&mut *store, draft)
-        }, Vec::len)
+    pub fn outbound(
+        &self,
+        engine: &WasmEngine,
+        user: Option<UserContext>,
+        draft: &Draft,
+    ) -> (Result<Vec<u8>, InvokeError>, CallStats) {
+        self.call(
+            engine,
+            user,
+            |pre, store| {
+                let WorldPre::Broker(pre) = pre else {
+                    return Err(wrong_world("broker"));
+                };
+                pre.instantiate(&mut *store)?
+                    .call_outbound(&mut *store, draft)
+            },
+            Vec::len,
+        )
     }
 
     /// `qualifier.qualify`.
-    pub fn qualify(&self, engine: &WasmEngine, user: UserContext, view: &MessageView) -> (Result<Verdict, InvokeError>, CallStats) {
-        self.call(engine, Some(user), |pre, store| {
-            let WorldPre::Qualifier(pre) = pre else { return Err(wrong_world("qualifier")) };
-            pre.instantiate(&mut *store)?.call_qualify(&mut *store, view)
-        }, size::verdict)
+    pub fn qualify(
+        &self,
+        engine: &WasmEngine,
+        user: UserContext,
+        view: &MessageView,
+    ) -> (Result<Verdict, InvokeError>, CallStats) {
+        self.call(
+            engine,
+            Some(user),
+            |pre, store| {
+                let WorldPre::Qualifier(pre) = pre else {
+                    return Err(wrong_world("qualifier"));
+                };
+                pre.instantiate(&mut *store)?
+                    .call_qualify(&mut *store, view)
+            },
+            size::verdict,
+        )
     }
 }
 
@@ -128,9 +195,17 @@ fn wrong_world(expected: &str) -> wasmtime::Error {
     wasmtime::format_err!("this component does not implement the {expected} world")
 }
 
-fn classify(e: &wasmtime::Error, store: &Store<HostState>, deadline_ms: u64, fuel: u64, memory_mib: u32) -> InvokeError {
+fn classify(
+    e: &wasmtime::Error,
+    store: &Store<HostState>,
+    deadline_ms: u64,
+    fuel: u64,
+    memory_mib: u32,
+) -> InvokeError {
     if store.data().limiter.denied {
-        return InvokeError::MemoryLimit { limit_mib: u64::from(memory_mib) };
+        return InvokeError::MemoryLimit {
+            limit_mib: u64::from(memory_mib),
+        };
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => return InvokeError::DeadlineExceeded { deadline_ms },
@@ -149,7 +224,11 @@ fn classify(e: &wasmtime::Error, store: &Store<HostState>, deadline_ms: u64, fue
         .unwrap_or_default();
     let message = match e.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
-        None => format!("{:#}", e).lines().next().unwrap_or_default().to_owned(),
+        None => format!("{:#}", e)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
     };
     InvokeError::Trap { message, backtrace }
 }
@@ -159,7 +238,10 @@ mod size {
     use super::super::bindings::types::{Message, ParsedMail, Verdict};
 
     pub fn parsed(m: &ParsedMail) -> usize {
-        m.headers.iter().map(|h| h.name.len() + h.value.len()).sum::<usize>()
+        m.headers
+            .iter()
+            .map(|h| h.name.len() + h.value.len())
+            .sum::<usize>()
             + m.body_plain.as_ref().map_or(0, String::len)
             + m.body_html.as_ref().map_or(0, String::len)
             + m.subject.as_ref().map_or(0, String::len)
@@ -174,15 +256,25 @@ mod size {
         m.subject.len()
             + m.body_plain.as_ref().map_or(0, String::len)
             + m.body_html.as_ref().map_or(0, String::len)
-            + m.participants.iter().map(|p| p.address.len() + p.label.len() + 16).sum::<usize>()
+            + m.participants
+                .iter()
+                .map(|p| p.address.len() + p.label.len() + 16)
+                .sum::<usize>()
             + m.attachments.len() * 128
             + m.discussion_key.len()
             + m.problems.iter().map(String::len).sum::<usize>()
-            + m.privacy_features.extra.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            + m.privacy_features
+                .extra
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
     }
 
     pub fn verdict(v: &Verdict) -> usize {
         v.add_tags.iter().map(String::len).sum::<usize>()
-            + v.rules.iter().map(|r| r.rule.len() + r.detail.len() + 8).sum::<usize>()
+            + v.rules
+                .iter()
+                .map(|r| r.rule.len() + r.detail.len() + 8)
+                .sum::<usize>()
     }
 }

@@ -74,7 +74,13 @@ impl World {
         match self {
             Self::Parser => &[Grant::Log, Grant::Clock, Grant::Config],
             Self::Broker => &[Grant::Log, Grant::Clock, Grant::Config, Grant::User],
-            Self::Qualifier => &[Grant::Log, Grant::Clock, Grant::Config, Grant::Contacts, Grant::User],
+            Self::Qualifier => &[
+                Grant::Log,
+                Grant::Clock,
+                Grant::Config,
+                Grant::Contacts,
+                Grant::User,
+            ],
         }
     }
 }
@@ -189,21 +195,43 @@ impl Manifest {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        let ident = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let ident = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        };
         if !ident(&self.name) {
-            return Err(format!("name `{}` must be 1-64 of a-z, 0-9, `-`, `_`", self.name));
+            return Err(format!(
+                "name `{}` must be 1-64 of a-z, 0-9, `-`, `_`",
+                self.name
+            ));
         }
-        if self.version.is_empty() || self.version.len() > 64 || !self.version.chars().all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c)) {
+        if self.version.is_empty()
+            || self.version.len() > 64
+            || !self
+                .version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c))
+        {
             return Err(format!("version `{}` must be like 1.2.0", self.version));
         }
         let world = self.world.as_str();
         match self.slot.split_once(':') {
             Some((w, name)) if w == world && ident(name) => {}
-            _ => return Err(format!("slot `{}` must be `{world}:<name>` for a {world} component", self.slot)),
+            _ => {
+                return Err(format!(
+                    "slot `{}` must be `{world}:<name>` for a {world} component",
+                    self.slot
+                ));
+            }
         }
         for g in &self.grants {
             if !self.world.allowed_grants().contains(g) {
-                return Err(format!("a {world} component cannot be granted `{}`", g.interface()));
+                return Err(format!(
+                    "a {world} component cannot be granted `{}`",
+                    g.interface()
+                ));
             }
         }
         let l = &self.limits;
@@ -217,7 +245,9 @@ impl Manifest {
             return Err("limits.max_output_kib must be at least 1".into());
         }
         if self.world != World::Qualifier && self.policy.on_failure == OnFailure::Skip {
-            return Err(format!("a {world} cannot be skipped: on_failure must be `quarantine` or `retry`"));
+            return Err(format!(
+                "a {world} cannot be skipped: on_failure must be `quarantine` or `retry`"
+            ));
         }
         Ok(())
     }
@@ -255,15 +285,28 @@ mod tests {
     fn refuses_bad_manifests_with_a_reason() {
         let cases = [
             (GOOD.replace("qualifier:spam", "parser:spam"), "slot"),
-            (GOOD.replace("\"contacts\"", "\"network\""), "unknown variant"),
+            (
+                GOOD.replace("\"contacts\"", "\"network\""),
+                "unknown variant",
+            ),
             (GOOD.replace("spam-rules", "Spam Rules"), "name"),
-            (GOOD.replace("deadline_ms = 200", "deadline_ms = 0"), "deadline_ms"),
-            (GOOD.replace("world = \"qualifier\"", "world = \"parser\"").replace("qualifier:spam", "parser:spam"), "cannot be granted"),
+            (
+                GOOD.replace("deadline_ms = 200", "deadline_ms = 0"),
+                "deadline_ms",
+            ),
+            (
+                GOOD.replace("world = \"qualifier\"", "world = \"parser\"")
+                    .replace("qualifier:spam", "parser:spam"),
+                "cannot be granted",
+            ),
             (format!("surprise = 1\n{GOOD}"), "unknown field"),
         ];
         for (text, expected) in cases {
             let err = Manifest::parse(&text).unwrap_err();
-            assert!(err.contains(expected), "`{err}` should mention `{expected}`");
+            assert!(
+                err.contains(expected),
+                "`{err}` should mention `{expected}`"
+            );
         }
     }
 }

@@ -29,7 +29,11 @@ pub struct InProcess {
 impl InProcess {
     /// A node with the email parser and broker deployed.
     pub async fn new() -> Self {
-        Self::with(&[("email-parser", "caliopen_email_parser"), ("email-broker", "caliopen_email_broker")]).await
+        Self::with(&[
+            ("email-parser", "caliopen_email_parser"),
+            ("email-broker", "caliopen_email_broker"),
+        ])
+        .await
     }
 
     /// A node with the whole default chain: parser, broker and the four qualifiers.
@@ -47,15 +51,22 @@ impl InProcess {
 
     async fn with(components: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let storage = EmbeddedStorage::open(&dir.path().join("store"), EmbeddedOptions::default()).unwrap();
+        let storage =
+            EmbeddedStorage::open(&dir.path().join("store"), EmbeddedOptions::default()).unwrap();
         let mut config = CoreConfig::default();
         config.delivery.retry_base = Duration::from_millis(20);
         config.delivery.max_attempts = 3;
         let core = Core::new(storage.stores(), config);
         let engine = Arc::new(WasmEngine::new(&EngineSettings::default()).unwrap());
         let slots = Arc::new(Slots::default());
-        let registry = Registry::new(core.clone(), engine.clone(), slots.clone(), dir.path().join("cache"));
-        let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> = Arc::new(ComponentPipeline::new(engine.clone(), slots));
+        let registry = Registry::new(
+            core.clone(),
+            engine.clone(),
+            slots.clone(),
+            dir.path().join("cache"),
+        );
+        let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
+            Arc::new(ComponentPipeline::new(engine.clone(), slots));
         let workers = core.spawn_delivery_workers(&pipeline);
         let node = Self {
             dir,
@@ -66,14 +77,25 @@ impl InProcess {
             workers,
         };
         for (dir, artefact) in components {
-            let manifest = std::fs::read_to_string(root().join("components").join(dir).join("component.toml")).unwrap();
-            node.registry.deploy(&manifest, component(artefact), false).await.unwrap();
+            let manifest =
+                std::fs::read_to_string(root().join("components").join(dir).join("component.toml"))
+                    .unwrap();
+            node.registry
+                .deploy(&manifest, component(artefact), false)
+                .await
+                .unwrap();
         }
         node
     }
 
     /// Deploys the test qualifier with a manifest built from its parts.
-    pub async fn deploy_test_qualifier(&self, version: &str, policy: &str, grants: &str, config: &str) -> Result<DeployReport, String> {
+    pub async fn deploy_test_qualifier(
+        &self,
+        version: &str,
+        policy: &str,
+        grants: &str,
+        config: &str,
+    ) -> Result<DeployReport, String> {
         let manifest = format!(
             "name = \"test-qualifier\"\nversion = \"{version}\"\nworld = \"qualifier\"\nslot = \"qualifier:test\"\n\
              grants = [{grants}]\n[limits]\ndeadline_ms = 300\nmemory_mib = 32\nmax_output_kib = 1024\n\
@@ -100,8 +122,16 @@ impl InProcess {
 
     /// Accepts raw bytes for a local user, as LMTP would.
     pub async fn deliver_raw(&self, to: &str, raw: &[u8]) -> Uuid {
-        let r = self.core.resolve_recipient(&format!("{to}@caliopen.local")).await.unwrap().unwrap();
-        self.core.accept_mail(raw, "sender@example.org", &[r]).await.unwrap()[0]
+        let r = self
+            .core
+            .resolve_recipient(&format!("{to}@caliopen.local"))
+            .await
+            .unwrap()
+            .unwrap();
+        self.core
+            .accept_mail(raw, "sender@example.org", &[r])
+            .await
+            .unwrap()[0]
     }
 
     /// Accepts a mail for a local user, as LMTP would.
@@ -111,16 +141,27 @@ impl InProcess {
              Message-ID: <{}@example.org>\r\n\r\nBody of {subject}\r\n",
             Uuid::new_v4()
         );
-        let r = self.core.resolve_recipient(&format!("{to}@caliopen.local")).await.unwrap().unwrap();
+        let r = self
+            .core
+            .resolve_recipient(&format!("{to}@caliopen.local"))
+            .await
+            .unwrap()
+            .unwrap();
         let recipient = Recipient { ..r };
-        self.core.accept_mail(raw.as_bytes(), "someone@example.org", &[recipient]).await.unwrap()[0]
+        self.core
+            .accept_mail(raw.as_bytes(), "someone@example.org", &[recipient])
+            .await
+            .unwrap()[0]
     }
 
     /// Waits until no delivery is pending.
     pub async fn settle(&self, timeout: Duration) {
         let start = Instant::now();
         while !self.core.pending_deliveries().await.unwrap().is_empty() {
-            assert!(start.elapsed() < timeout, "deliveries still pending after {timeout:?}");
+            assert!(
+                start.elapsed() < timeout,
+                "deliveries still pending after {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

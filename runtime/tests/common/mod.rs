@@ -12,7 +12,9 @@ pub fn root() -> PathBuf {
 /// A component built by `cargo xtask components`; fails with the command to run
 /// when it is missing, rather than skipping.
 pub fn component(artefact: &str) -> Vec<u8> {
-    let path = root().join("target/components").join(format!("{artefact}.wasm"));
+    let path = root()
+        .join("target/components")
+        .join(format!("{artefact}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}. Build the components first: `cargo xtask components` (the README's test command does it)",
@@ -22,7 +24,10 @@ pub fn component(artefact: &str) -> Vec<u8> {
 }
 
 pub fn manifest(dir: &str) -> caliopen_runtime::wasm::Manifest {
-    caliopen_runtime::wasm::Manifest::load(&root().join("components").join(dir).join("component.toml")).unwrap()
+    caliopen_runtime::wasm::Manifest::load(
+        &root().join("components").join(dir).join("component.toml"),
+    )
+    .unwrap()
 }
 
 pub mod inproc;

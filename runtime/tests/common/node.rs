@@ -23,7 +23,11 @@ pub struct Node {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Node {
@@ -46,7 +50,13 @@ impl Node {
         let dir = tempfile::tempdir().unwrap();
         let (http, lmtp) = (free_port(), free_port());
         let config = dir.path().join("caliopen.toml");
-        Self { dir, config, http, lmtp, admin: free_port() }
+        Self {
+            dir,
+            config,
+            http,
+            lmtp,
+            admin: free_port(),
+        }
     }
 
     /// Rewrites the configuration, with or without the email components.
@@ -58,7 +68,10 @@ impl Node {
             self.http, self.lmtp, self.admin
         );
         if components {
-            for (dir, artefact) in [("email-parser", "caliopen_email_parser"), ("email-broker", "caliopen_email_broker")] {
+            for (dir, artefact) in [
+                ("email-parser", "caliopen_email_parser"),
+                ("email-broker", "caliopen_email_broker"),
+            ] {
                 text.push_str(&format!(
                     "[[components]]\nmanifest = \"{root}/components/{dir}/component.toml\"\nwasm = \"{root}/target/components/{artefact}.wasm\"\n",
                     root = root.display()
@@ -70,7 +83,10 @@ impl Node {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_caliopen"));
-        cmd.arg("--config").arg(&self.config).args(args).env("RUST_LOG", "info");
+        cmd.arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("RUST_LOG", "info");
         cmd
     }
 
@@ -84,7 +100,12 @@ impl Node {
             .spawn()
             .unwrap();
         if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
@@ -140,7 +161,11 @@ impl Server<'_> {
         let start = Instant::now();
         for port in [self.node.http, self.node.lmtp] {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(start.elapsed() < timeout, "server did not listen in time; its log:\n{}", self.log());
+                assert!(
+                    start.elapsed() < timeout,
+                    "server did not listen in time; its log:\n{}",
+                    self.log()
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
@@ -162,13 +187,24 @@ lmtp.quit()
 print(json.dumps(codes))
 "#;
         let mut child = Command::new("python3")
-            .args(["-c", script, &self.node.lmtp.to_string(), from, &serde_json::to_string(to).unwrap()])
+            .args([
+                "-c",
+                script,
+                &self.node.lmtp.to_string(),
+                from,
+                &serde_json::to_string(to).unwrap(),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("python3 is needed for the LMTP client");
-        child.stdin.take().unwrap().write_all(mail.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(mail.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
@@ -186,8 +222,13 @@ print(json.dumps(codes))
             .output()
             .expect("curl is needed for the HTTP client");
         let text = String::from_utf8_lossy(&out.stdout);
-        let (body, code) = text.trim_end().rsplit_once('\n').unwrap_or(("", text.trim()));
-        let code = code.parse().unwrap_or_else(|_| panic!("curl failed: {}", String::from_utf8_lossy(&out.stderr)));
+        let (body, code) = text
+            .trim_end()
+            .rsplit_once('\n')
+            .unwrap_or(("", text.trim()));
+        let code = code
+            .parse()
+            .unwrap_or_else(|_| panic!("curl failed: {}", String::from_utf8_lossy(&out.stderr)));
         (code, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
@@ -198,7 +239,10 @@ print(json.dumps(codes))
     /// The Prometheus text of the admin listener.
     pub fn metrics(&self) -> String {
         let out = Command::new("curl")
-            .args(["-sS", &format!("http://127.0.0.1:{}/metrics", self.node.admin)])
+            .args([
+                "-sS",
+                &format!("http://127.0.0.1:{}/metrics", self.node.admin),
+            ])
             .output()
             .expect("curl is needed for the HTTP client");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -207,8 +251,16 @@ print(json.dumps(codes))
     /// Waits until no accepted delivery is left unprocessed.
     pub fn wait_idle(&self, timeout: Duration) {
         let start = Instant::now();
-        while !self.metrics().lines().any(|l| l == "caliopen_deliveries_pending 0") {
-            assert!(start.elapsed() < timeout, "deliveries still pending; server log:\n{}", self.log());
+        while !self
+            .metrics()
+            .lines()
+            .any(|l| l == "caliopen_deliveries_pending 0")
+        {
+            assert!(
+                start.elapsed() < timeout,
+                "deliveries still pending; server log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -216,7 +268,13 @@ print(json.dumps(codes))
     /// Logs in with `POST /api/v1/authentications`.
     pub fn login(&self, username: &str, password: &str) -> Session {
         let body = serde_json::json!({"username": username, "password": password}).to_string();
-        let (code, v) = self.curl(&["-H", "content-type: application/json", "-d", &body, &self.url("/api/v1/authentications")]);
+        let (code, v) = self.curl(&[
+            "-H",
+            "content-type: application/json",
+            "-d",
+            &body,
+            &self.url("/api/v1/authentications"),
+        ]);
         assert_eq!(code, 200, "login failed: {v}");
         Session {
             user_id: v["user_id"].as_str().unwrap().into(),
@@ -227,7 +285,8 @@ print(json.dumps(codes))
 
     /// An authenticated GET.
     pub fn get(&self, s: &Session, path: &str) -> (u16, Value) {
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.user_id, s.token));
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.user_id, s.token));
         self.curl(&[
             "-H",
             &format!("Authorization: Bearer {auth}"),
@@ -238,14 +297,24 @@ print(json.dumps(codes))
     }
 
     /// GETs `path` until `done` holds for the answer.
-    pub fn poll(&self, s: &Session, path: &str, timeout: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    pub fn poll(
+        &self,
+        s: &Session,
+        path: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let start = Instant::now();
         loop {
             let (code, v) = self.get(s, path);
             if code == 200 && done(&v) {
                 return v;
             }
-            assert!(start.elapsed() < timeout, "gave up on {path}: last answer {code} {v}\nserver log:\n{}", self.log());
+            assert!(
+                start.elapsed() < timeout,
+                "gave up on {path}: last answer {code} {v}\nserver log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }

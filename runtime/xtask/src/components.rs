@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
@@ -30,7 +30,11 @@ pub fn rustup_has_wasm_target() -> bool {
     Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == TARGET))
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET)
+        })
 }
 
 fn debian_route_available() -> bool {
@@ -49,8 +53,11 @@ pub fn guests(root: &Path) -> anyhow::Result<Vec<Guest>> {
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let manifest = entry.path().join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
-        let doc: toml::Table = toml::from_str(&text).with_context(|| format!("{}", manifest.display()))?;
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let doc: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{}", manifest.display()))?;
         let package = doc.get("package").and_then(|p| p.as_table());
         let is_component = package
             .and_then(|p| p.get("metadata"))
@@ -58,7 +65,9 @@ pub fn guests(root: &Path) -> anyhow::Result<Vec<Guest>> {
             .and_then(|c| c.get("component"))
             .and_then(toml::Value::as_bool)
             .unwrap_or(false);
-        let name = package.and_then(|p| p.get("name")).and_then(toml::Value::as_str);
+        let name = package
+            .and_then(|p| p.get("name"))
+            .and_then(toml::Value::as_str);
         if let (true, Some(name)) = (is_component, name) {
             out.push(Guest {
                 package: name.to_owned(),
@@ -84,14 +93,25 @@ pub fn build_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
         let mut c = Command::new(DEBIAN_CARGO);
         // Cargo runs this task: clear what it set so the Debian toolchain is used.
         for (key, _) in std::env::vars() {
-            if key.starts_with("CARGO") || key.starts_with("RUSTC") || key.starts_with("RUSTUP") || key == "RUSTFLAGS" {
+            if key.starts_with("CARGO")
+                || key.starts_with("RUSTC")
+                || key.starts_with("RUSTUP")
+                || key == "RUSTFLAGS"
+            {
                 c.env_remove(key);
             }
         }
         c.env("RUSTC", DEBIAN_RUSTC)
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", WASM_LD)
-            .args(["build", "-Zbuild-std=std,panic_abort", "--target", TARGET, "--profile", "wasm"]);
+            .args([
+                "build",
+                "-Zbuild-std=std,panic_abort",
+                "--target",
+                TARGET,
+                "--profile",
+                "wasm",
+            ]);
         c
     } else {
         bail!(
@@ -104,7 +124,9 @@ pub fn build_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     for g in &guests {
         cmd.args(["-p", &g.package]);
     }
-    let status = cmd.status().context("cannot run cargo for the wasm build")?;
+    let status = cmd
+        .status()
+        .context("cannot run cargo for the wasm build")?;
     if !status.success() {
         bail!("building the wasm components failed ({status})");
     }
@@ -112,28 +134,37 @@ pub fn build_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(&out_dir)?;
     let mut built = Vec::new();
     for g in &guests {
-        let module = target_dir.join(TARGET).join("wasm").join(format!("{}.wasm", g.artefact));
+        let module = target_dir
+            .join(TARGET)
+            .join("wasm")
+            .join(format!("{}.wasm", g.artefact));
         let component = out_dir.join(format!("{}.wasm", g.artefact));
         encode(&module, &component).with_context(|| format!("encoding {}", g.package))?;
         built.push(component);
     }
-    println!("xtask: {} component(s) in {}", built.len(), out_dir.display());
+    println!(
+        "xtask: {} component(s) in {}",
+        built.len(),
+        out_dir.display()
+    );
     Ok(built)
 }
 
 /// Core module (with its component type embedded by wit-bindgen) → component.
 fn encode(module: &Path, component: &Path) -> anyhow::Result<()> {
     let fresh = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(src), Some(dst)) = (fresh(module), fresh(component)) {
-        if dst >= src {
-            return Ok(());
-        }
+    if let (Some(src), Some(dst)) = (fresh(module), fresh(component))
+        && dst >= src
+    {
+        return Ok(());
     }
-    let bytes = std::fs::read(module).with_context(|| format!("cannot read {}", module.display()))?;
+    let bytes =
+        std::fs::read(module).with_context(|| format!("cannot read {}", module.display()))?;
     let encoded = wit_component::ComponentEncoder::default()
         .module(&bytes)?
         .validate(true)
         .encode()?;
-    std::fs::write(component, encoded).with_context(|| format!("cannot write {}", component.display()))?;
+    std::fs::write(component, encoded)
+        .with_context(|| format!("cannot write {}", component.display()))?;
     Ok(())
 }

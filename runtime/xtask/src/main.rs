@@ -16,7 +16,7 @@ mod setup;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,7 +28,9 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&root, &args[1..]),
         _ => {
             println!("usage: cargo xtask <setup|components|serve|test>");
-            println!("  serve [caliopen serve args]   build everything and run the server on the embedded store");
+            println!(
+                "  serve [caliopen serve args]   build everything and run the server on the embedded store"
+            );
             println!("  test [cargo test args]        run the whole test suite");
             bail!("unknown or missing task")
         }
@@ -48,7 +50,16 @@ fn serve(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     setup::run(root, setup::Purpose::Serve)?;
     components::build_all(root)?;
     let mut cmd = cargo(root);
-    cmd.args(["run", "--release", "-p", "caliopen-runtime", "--bin", "caliopen", "--", "serve"]);
+    cmd.args([
+        "run",
+        "--release",
+        "-p",
+        "caliopen-runtime",
+        "--bin",
+        "caliopen",
+        "--",
+        "serve",
+    ]);
     cmd.args(extra);
     run(cmd, "caliopen serve")
 }
@@ -70,7 +81,9 @@ fn cargo(root: &Path) -> Command {
 }
 
 fn run(mut cmd: Command, what: &str) -> anyhow::Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot start {what}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }

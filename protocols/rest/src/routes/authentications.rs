@@ -6,7 +6,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use caliopen_core::service::auth::DeviceInfo;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -37,7 +37,11 @@ struct DefaultDevice {
     ecdsa_key: Option<Value>,
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, body: crate::routes::messages::JsonBody<Authentication>) -> ApiResult<Json<Value>> {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: crate::routes::messages::JsonBody<Authentication>,
+) -> ApiResult<Json<Value>> {
     let auth = body.0;
     if auth.username.is_empty() || auth.password.is_empty() {
         return Err(ApiError::bad_request("username and password are required"));
@@ -52,7 +56,10 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: crate::r
         user_agent,
         ..DeviceInfo::default()
     };
-    let outcome = state.core.login(&auth.username, &auth.password, device).await?;
+    let outcome = state
+        .core
+        .login(&auth.username, &auth.password, device)
+        .await?;
     Ok(Json(json!({
         "username": outcome.user.username,
         "user_id": outcome.user.id.to_string(),

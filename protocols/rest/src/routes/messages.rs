@@ -7,9 +7,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use caliopen_core::service::messages::MessageFilter;
 use caliopen_core::service::validate;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -63,7 +63,11 @@ async fn list(
     })))
 }
 
-async fn read(State(state): State<AppState>, caller: Caller, Path(message_id): Path<String>) -> ApiResult<Json<Value>> {
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(message_id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = parse_id("message_id", &message_id)?;
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
@@ -73,16 +77,31 @@ async fn read(State(state): State<AppState>, caller: Caller, Path(message_id): P
 
 /// A path id: 404 rather than 400 for ids that cannot exist, as for unknown ones.
 pub fn parse_id(what: &'static str, s: &str) -> ApiResult<Uuid> {
-    s.parse().map_err(|_| ApiError::not_found(format!("{what} `{s}` not found")))
+    s.parse()
+        .map_err(|_| ApiError::not_found(format!("{what} `{s}` not found")))
 }
 
 /// `X-Caliopen-PI: min;max` style range headers, checked against their bounds.
-fn range_header(headers: &HeaderMap, name: &str, lo: i64, hi: i64) -> ApiResult<Option<(i64, i64)>> {
-    let Some(value) = headers.get(name) else { return Ok(None) };
-    let bad = || ApiError::bad_request(format!("{name} must be `min;max` with {lo} <= min <= max <= {hi}"));
+fn range_header(
+    headers: &HeaderMap,
+    name: &str,
+    lo: i64,
+    hi: i64,
+) -> ApiResult<Option<(i64, i64)>> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::bad_request(format!(
+            "{name} must be `min;max` with {lo} <= min <= max <= {hi}"
+        ))
+    };
     let text = value.to_str().map_err(|_| bad())?;
     let (a, b) = text.split_once(';').ok_or_else(bad)?;
-    let (a, b): (i64, i64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    let (a, b): (i64, i64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
     if a < lo || b > hi || a > b {
         return Err(bad());
     }
@@ -99,7 +118,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::BytesRejection(e)) => Err(ApiError::new(e.status(), "PayloadTooLarge", e.body_text())),
+            Err(JsonRejection::BytesRejection(e)) => {
+                Err(ApiError::new(e.status(), "PayloadTooLarge", e.body_text()))
+            }
             Err(e) => Err(ApiError::new(e.status(), "BadRequest", e.body_text())),
         }
     }

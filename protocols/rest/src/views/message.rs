@@ -1,7 +1,7 @@
 //! `MessageV2`.
 
 use caliopen_core::model::{Message, ParticipantRole, Settings};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::{date, pi};
 
@@ -54,7 +54,10 @@ pub fn message(m: &Message, settings: &Settings) -> Value {
         refs.insert("parent_id".into(), json!(id));
     }
     if !m.external_references.ancestors_ids.is_empty() {
-        refs.insert("ancestors_id".into(), json!(m.external_references.ancestors_ids.join(" ")));
+        refs.insert(
+            "ancestors_id".into(),
+            json!(m.external_references.ancestors_ids.join(" ")),
+        );
     }
     let mut out = json!({
         "message_id": m.id.to_string(),
@@ -101,7 +104,11 @@ fn pi_message(m: &Message) -> Value {
     let feature = |k: &str| m.privacy_features.get(k).map(String::as_str);
     let mut transport = 0u8;
     if let Some(v) = feature("ingress_socket_version") {
-        transport += if v.contains("1.3") || v.contains("1.2") { 60 } else { 30 };
+        transport += if v.contains("1.3") || v.contains("1.2") {
+            60
+        } else {
+            30
+        };
     }
     if feature("transport_signed") == Some("true") {
         transport += 40;

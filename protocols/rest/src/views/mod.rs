@@ -4,7 +4,7 @@
 pub mod message;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use caliopen_core::model::Pi;
 
