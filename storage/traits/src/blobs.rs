@@ -38,8 +38,9 @@ impl FromStr for BlobId {
     type Err = StorageError;
     fn from_str(s: &str) -> StorageResult<Self> {
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out)
-            .map_err(|_| StorageError::Invalid(format!("`{s}` is not a blob id (64 hex digits)")))?;
+        hex::decode_to_slice(s, &mut out).map_err(|_| {
+            StorageError::Invalid(format!("`{s}` is not a blob id (64 hex digits)"))
+        })?;
         Ok(Self(out))
     }
 }

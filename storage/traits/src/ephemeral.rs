@@ -12,7 +12,13 @@ use crate::StorageResult;
 #[async_trait]
 pub trait EphemeralStore: Send + Sync + fmt::Debug {
     /// Sets a value that expires after `ttl`.
-    async fn put(&self, namespace: &str, key: &[u8], value: &[u8], ttl: Duration) -> StorageResult<()>;
+    async fn put(
+        &self,
+        namespace: &str,
+        key: &[u8],
+        value: &[u8],
+        ttl: Duration,
+    ) -> StorageResult<()>;
 
     /// The value, when present and not expired.
     async fn get(&self, namespace: &str, key: &[u8]) -> StorageResult<Option<Vec<u8>>>;

@@ -105,7 +105,13 @@ impl Batch {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn put(&mut self, table: Table, scope: Scope, key: impl Into<Vec<u8>>, value: Vec<u8>) -> &mut Self {
+    pub fn put(
+        &mut self,
+        table: Table,
+        scope: Scope,
+        key: impl Into<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> &mut Self {
         self.ops.push(Op::Put {
             table,
             scope,
@@ -122,7 +128,13 @@ impl Batch {
         });
         self
     }
-    pub fn add(&mut self, table: Table, scope: Scope, key: impl Into<Vec<u8>>, delta: i64) -> &mut Self {
+    pub fn add(
+        &mut self,
+        table: Table,
+        scope: Scope,
+        key: impl Into<Vec<u8>>,
+        delta: i64,
+    ) -> &mut Self {
         self.ops.push(Op::Add {
             table,
             scope,
@@ -162,10 +174,16 @@ impl Batch {
             }
             let counter = table.layout == KeyLayout::Counter;
             if counter && matches!(op, Op::Put { .. }) {
-                return Err(Invalid(format!("table `{}` holds counters: use add, not put", table.name)));
+                return Err(Invalid(format!(
+                    "table `{}` holds counters: use add, not put",
+                    table.name
+                )));
             }
             if is_add && !counter {
-                return Err(Invalid(format!("table `{}` does not hold counters", table.name)));
+                return Err(Invalid(format!(
+                    "table `{}` does not hold counters",
+                    table.name
+                )));
             }
             if table.layout == KeyLayout::TimeOrdered && key.len() < 16 {
                 return Err(Invalid(format!(
@@ -235,5 +253,4 @@ pub trait RecordStore: Send + Sync + fmt::Debug {
 
     /// Applies a batch atomically; it is durable when this returns `Ok`.
     async fn write(&self, batch: Batch) -> StorageResult<()>;
-
 }

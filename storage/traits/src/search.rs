@@ -105,9 +105,15 @@ impl Document {
 pub enum IndexOp {
     /// Insert or replace the document with this (user, kind, id).
     Upsert(Document),
-    Delete { user: Uuid, kind: DocKind, id: Uuid },
+    Delete {
+        user: Uuid,
+        kind: DocKind,
+        id: Uuid,
+    },
     /// Every document of a user (account deletion).
-    DeleteUser { user: Uuid },
+    DeleteUser {
+        user: Uuid,
+    },
 }
 
 /// A search for one user.
