@@ -14,6 +14,8 @@
 //!   acknowledges, then asynchronous, idempotent processing through the
 //!   [`delivery::MailProcessor`] port (implemented by the runtime with components),
 //!   retries with backoff, quarantine and replay.
+//! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
+//!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
 //! - [`tables`], [`codec`]: how records are laid out and encoded.
@@ -26,6 +28,7 @@ pub mod delivery;
 pub mod error;
 pub mod index;
 pub mod model;
+pub mod outbound;
 pub mod service;
 pub mod tables;
 pub mod text;
@@ -57,6 +60,10 @@ struct Inner {
     /// Serialise the read-modify-write operations of one user (flags, counters,
     /// discussion summaries), striped by user id; see [`Core::lock_user`].
     user_locks: Vec<tokio::sync::Mutex<()>>,
+    /// Woken when an outbound job is queued.
+    outbound_wake: Notify,
+    /// Renders drafts for sending; set once by the runtime.
+    renderer: std::sync::OnceLock<Arc<dyn outbound::OutboundRenderer>>,
 }
 
 /// Stripes of [`Inner::user_locks`].
@@ -82,12 +89,20 @@ impl Core {
                 user_locks: (0..USER_LOCK_STRIPES)
                     .map(|_| tokio::sync::Mutex::new(()))
                     .collect(),
+                outbound_wake: Notify::new(),
+                renderer: std::sync::OnceLock::new(),
             }),
         }
     }
 
     pub fn config(&self) -> &CoreConfig {
         &self.inner.config
+    }
+
+    /// Sets what renders drafts for sending (the runtime's broker component).
+    /// Only the first call has an effect.
+    pub fn set_outbound_renderer(&self, renderer: Arc<dyn outbound::OutboundRenderer>) {
+        let _ = self.inner.renderer.set(renderer);
     }
 
     pub(crate) fn stores(&self) -> &Stores {

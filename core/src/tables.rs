@@ -12,6 +12,8 @@ pub const USERNAMES: Table = Table::plain("usernames");
 pub const ADDRESSES: Table = Table::plain("addresses");
 /// delivery id (v7) → PendingDelivery
 pub const DELIVERIES: Table = Table::time_ordered("deliveries");
+/// job id (v7) → OutboundJob, the durable outbound queue
+pub const OUTBOUND: Table = Table::time_ordered("outbound_queue");
 /// delivery id (v7) → QuarantinedDelivery
 pub const QUARANTINE: Table = Table::time_ordered("quarantine");
 /// entry id (v7) → IndexOp, the search outbox

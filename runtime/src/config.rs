@@ -38,6 +38,9 @@ pub struct Config {
     /// The LMTP server (or SMTP inbound, with `mode = "smtp"`).
     #[serde(default)]
     pub lmtp: caliopen_smtp::InboundSettings,
+    /// Sending: the relay drafts go to.
+    #[serde(default)]
+    pub outbound: caliopen_smtp::outbound::OutboundSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

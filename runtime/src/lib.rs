@@ -6,6 +6,8 @@
 //!   [`caliopen_core::context::UserContext`].
 //! - [`pipeline`]: core's `MailProcessor` port, implemented by running the parser,
 //!   broker and qualifier chain.
+//! - [`outbound`]: core's outbound renderer port, implemented by the broker's
+//!   `outbound` export.
 //! - [`convert`]: WIT types to core types and back; generated types stop there.
 //! - [`cli`]: the `caliopen` command line (local, or through the admin API).
 //! - [`config`]: the TOML configuration with `CALIOPEN_*` overrides.
@@ -20,6 +22,7 @@ pub mod config;
 pub mod convert;
 pub mod host;
 pub mod lmtp;
+pub mod outbound;
 pub mod pipeline;
 pub mod registry;
 pub mod server;

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::admin::{self, AdminState};
 use crate::config::Config;
+use crate::outbound::BrokerRenderer;
 use crate::pipeline::{ComponentPipeline, Slots};
 use crate::registry::Registry;
 use crate::wasm::{Manifest, WasmEngine};
@@ -95,8 +96,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     bootstrap_components(&config, &core, &registry).await?;
 
     let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
-        Arc::new(ComponentPipeline::new(engine.clone(), slots));
+        Arc::new(ComponentPipeline::new(engine.clone(), slots.clone()));
     let workers = core.spawn_delivery_workers(&pipeline);
+    core.set_outbound_renderer(Arc::new(BrokerRenderer::new(engine.clone(), slots.clone())));
     let indexer = core.spawn_indexer();
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -134,6 +136,17 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         &config,
         stopped.clone(),
     ));
+
+    let mut outbound_stopped = stopped.clone();
+    tasks.push(
+        caliopen_smtp::outbound::spawn(core.clone(), config.outbound.clone(), async move {
+            let _ = outbound_stopped.wait_for(|s| *s).await;
+        })
+        .context("invalid [outbound] settings")?,
+    );
+    if config.outbound.relay.is_empty() {
+        tracing::warn!("no [outbound] relay is configured: sent mail waits in the queue");
+    }
 
     tracing::info!(%http, %lmtp, %admin, data_dir = %config.data_dir.display(), "caliopen is serving");
     Ok(Running {

@@ -20,8 +20,7 @@ use crate::tables::{COUNTERS, MESSAGES, MSGID_INDEX, RAW_INDEX, counter};
 pub enum MessageAction {
     SetRead,
     SetUnread,
-    /// Sending a draft: answered with [`CoreError::NotConfigured`] until the
-    /// outbound SMTP work lands.
+    /// Sending a draft: rendered, queued for the relay (see `Core::send_draft`).
     Send,
 }
 
@@ -78,11 +77,7 @@ impl Core {
             message = match action {
                 MessageAction::SetRead => self.set_read(user_id, message_id).await?,
                 MessageAction::SetUnread => self.set_unread(user_id, message_id).await?,
-                MessageAction::Send => {
-                    return Err(CoreError::NotConfigured(
-                        "sending mail is not available yet".into(),
-                    ));
-                }
+                MessageAction::Send => self.send_draft(user_id, message_id).await?,
             };
         }
         Ok(message)

@@ -7,6 +7,8 @@
 //! - [`inbound`]: [`serve`] / [`InboundServer`], the accept loop, connection cap and
 //!   graceful shutdown; `inbound/connection.rs` is the per-connection socket loop (timeouts,
 //!   STARTTLS) and `inbound/delivery.rs` the calls to core and the replies they give.
+//! - [`outbound`]: the outbound SMTP client: the worker that hands core's outbound queue to
+//!   the configured relay ([`outbound::OutboundSettings`]) and reports what it said.
 //! - [`settings`]: [`InboundSettings`], the operator's knobs (serde, with loopback defaults).
 //! - [`error`]: [`InboundError`], why the server could not start.
 //! - `tls` (private): the rustls configuration for STARTTLS, loaded from PEM files.
@@ -25,6 +27,7 @@
 
 pub mod error;
 pub mod inbound;
+pub mod outbound;
 pub mod settings;
 mod tls;
 

@@ -22,6 +22,7 @@ pub struct InProcess {
     pub core: Core,
     pub engine: Arc<WasmEngine>,
     pub registry: Registry,
+    pub slots: Arc<Slots>,
     _storage: EmbeddedStorage,
     workers: caliopen_core::delivery::DeliveryWorkers,
 }
@@ -66,13 +67,14 @@ impl InProcess {
             dir.path().join("cache"),
         );
         let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
-            Arc::new(ComponentPipeline::new(engine.clone(), slots));
+            Arc::new(ComponentPipeline::new(engine.clone(), slots.clone()));
         let workers = core.spawn_delivery_workers(&pipeline);
         let node = Self {
             dir,
             core,
             engine,
             registry,
+            slots,
             _storage: storage,
             workers,
         };

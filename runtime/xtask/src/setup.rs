@@ -23,7 +23,7 @@ pub const WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "
 /// policy-rc.d forbids it (containers, CI), and elsewhere a system Postfix on port 25 does
 /// not get in the way: the test runs its own instance on loopback ports. Dovecot, the
 /// reference of the ingest benchmark, is installed by `caliopen-bench` itself.
-const TEST_PACKAGES: &[&str] = &["swaks", "postfix", "curl"];
+const TEST_PACKAGES: &[&str] = &["swaks", "postfix", "curl", "python3-aiosmtpd"];
 
 pub fn run(_root: &Path, purpose: Purpose) -> anyhow::Result<()> {
     let mut wanted: Vec<&str> = Vec::new();

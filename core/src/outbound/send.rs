@@ -1,0 +1,225 @@
+//! Sending a draft.
+
+use caliopen_storage_traits::search::{Document, IndexOp};
+use caliopen_storage_traits::{Batch, BlobId, Scope};
+use uuid::Uuid;
+
+use super::port::{OutboundAttachment, OutboundDraft};
+use super::queue::OutboundJob;
+use crate::codec::encode;
+use crate::context::UserContext;
+use crate::delivery::ProcessingError;
+use crate::delivery::accept::BlobRef;
+use crate::error::{CoreError, CoreResult};
+use crate::index::documents::message_document;
+use crate::index::outbox;
+use crate::model::message::SendState;
+use crate::model::{Message, Participant, ParticipantRole};
+use crate::service::message_state::hex_key;
+use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX};
+use crate::{Core, now};
+
+impl Core {
+    /// Sends a draft: renders it, stores the bytes, turns the draft into a sent
+    /// message (state `queued`, still in its discussion) and queues it for the
+    /// relay, all in one batch. The answer is the message as stored.
+    #[tracing::instrument(skip(self), fields(user = %user_id, message = %message_id))]
+    pub async fn send_draft(&self, user_id: Uuid, message_id: Uuid) -> CoreResult<Message> {
+        let renderer = self.inner.renderer.get().cloned().ok_or_else(|| {
+            CoreError::NotConfigured(
+                "no broker component renders outgoing mail on this node".into(),
+            )
+        })?;
+        let _guard = self.lock_user(user_id).await;
+        let mut message = self.message(user_id, message_id).await?;
+        if !message.is_draft {
+            return Err(CoreError::Conflict(
+                "this message was already sent or received; only drafts are sent".into(),
+            ));
+        }
+        let draft = self.outbound_draft(user_id, &message).await?;
+        // Replies to the sent copy thread on the Message-ID it went out with.
+        message.external_references.message_id = Some(draft.message_id.clone());
+        let recipients = envelope_recipients(&draft.participants);
+        if recipients.is_empty() {
+            return Err(CoreError::invalid(
+                "participants",
+                "a message needs at least one To, Cc or Bcc recipient",
+            ));
+        }
+        let envelope_from = draft.from.address.clone();
+        let context = UserContext::for_user(self, user_id).await?;
+        let raw = renderer.render(context, draft).await.map_err(|e| match e {
+            ProcessingError::Permanent { reason, .. } => CoreError::invalid("message", reason),
+            ProcessingError::Transient { reason, .. } => CoreError::NotConfigured(format!(
+                "the broker cannot render mail right now: {reason}"
+            )),
+        })?;
+        let blob = self.stores().blobs.put(&raw).await?;
+
+        let date = now();
+        message.is_draft = false;
+        message.is_unread = false;
+        message.date = date;
+        message.date_sort = date;
+        message.raw_msg_id = Some(blob.to_string());
+        message.send_state = Some(SendState::Queued { reason: None });
+        let scope = Scope::User(user_id);
+        let mut batch = Batch::new();
+        batch.put(
+            MESSAGES,
+            scope,
+            message.id.as_bytes().to_vec(),
+            encode(&message),
+        );
+        // The sent copy's raw mail can be downloaded, and answers to it find it.
+        batch.put(
+            RAW_INDEX,
+            scope,
+            hex_key(&blob.to_string()),
+            message.id.as_bytes().to_vec(),
+        );
+        if let Some(msgid) = &message.external_references.message_id {
+            batch.put(
+                MSGID_INDEX,
+                scope,
+                msgid.as_bytes().to_vec(),
+                message.id.as_bytes().to_vec(),
+            );
+        }
+        outbox(
+            &mut batch,
+            &IndexOp::Upsert(Document::Message(message_document(&message))),
+        );
+        self.discussion_batch(&mut batch, &message, false).await?;
+        if let Some(parent_id) = message.parent_id
+            && let Ok(mut parent) = self.message(user_id, parent_id).await
+            && !parent.is_answered
+        {
+            parent.is_answered = true;
+            batch.put(
+                MESSAGES,
+                scope,
+                parent.id.as_bytes().to_vec(),
+                encode(&parent),
+            );
+            outbox(
+                &mut batch,
+                &IndexOp::Upsert(Document::Message(message_document(&parent))),
+            );
+        }
+        let job = OutboundJob {
+            id: Uuid::now_v7(),
+            user_id,
+            message_id,
+            raw: BlobRef(blob),
+            envelope_from,
+            recipients,
+            queued_at: date,
+            attempts: 0,
+            next_attempt_at: date,
+            last_error: None,
+        };
+        batch.put(
+            OUTBOUND,
+            Scope::Global,
+            job.id.as_bytes().to_vec(),
+            encode(&job),
+        );
+        self.stores().records.write(batch).await?;
+        self.wake_indexer();
+        self.inner.outbound_wake.notify_one();
+        tracing::info!(job = %job.id, recipients = job.recipients.len(), size = raw.len(), "message queued for sending");
+        Ok(message)
+    }
+
+    /// What the renderer gets for a draft: the sending identity, the recipients,
+    /// the bodies, the parent's references and the attached files.
+    async fn outbound_draft(&self, user_id: Uuid, message: &Message) -> CoreResult<OutboundDraft> {
+        let identity_id = message.user_identities.first().copied().ok_or_else(|| {
+            CoreError::invalid(
+                "user_identities",
+                "a draft is sent from one of the user's identities",
+            )
+        })?;
+        let identity = self.identity(user_id, identity_id).await?;
+        let from = Participant {
+            role: ParticipantRole::From,
+            protocol: "email".into(),
+            address: identity.identifier.clone(),
+            label: identity.display_name.clone(),
+            contact_ids: Vec::new(),
+        };
+        let participants = message
+            .participants
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.role,
+                    ParticipantRole::To
+                        | ParticipantRole::Cc
+                        | ParticipantRole::Bcc
+                        | ParticipantRole::ReplyTo
+                )
+            })
+            .cloned()
+            .collect();
+        let parent = match message.parent_id {
+            Some(id) => Some(self.message(user_id, id).await?.external_references),
+            None => None,
+        };
+        let mut attachments = Vec::with_capacity(message.attachments.len());
+        for a in &message.attachments {
+            let Some(blob) = &a.blob else { continue };
+            let id: BlobId = blob.parse()?;
+            let content = self
+                .stores()
+                .blobs
+                .get(&id)
+                .await?
+                .ok_or_else(|| CoreError::not_found("attachment content", &a.file_name))?;
+            attachments.push(OutboundAttachment {
+                file_name: a.file_name.clone(),
+                content_type: a.content_type.clone(),
+                content,
+            });
+        }
+        let message_id = message
+            .external_references
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("{}@{}", message.id, self.config().default_domain));
+        Ok(OutboundDraft {
+            from,
+            participants,
+            subject: message.subject.clone(),
+            body_plain: message.body_plain.clone().unwrap_or_else(|| {
+                message
+                    .body_html
+                    .as_deref()
+                    .map(crate::text::html_to_text)
+                    .unwrap_or_default()
+            }),
+            body_html: message.body_html.clone(),
+            message_id,
+            parent,
+            date: now(),
+            attachments,
+        })
+    }
+}
+
+/// The envelope recipients: To, Cc and Bcc addresses, each once.
+fn envelope_recipients(participants: &[Participant]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in participants {
+        if matches!(
+            p.role,
+            ParticipantRole::To | ParticipantRole::Cc | ParticipantRole::Bcc
+        ) && !out.contains(&p.address)
+        {
+            out.push(p.address.clone());
+        }
+    }
+    out
+}
