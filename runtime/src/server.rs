@@ -139,7 +139,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let mut outbound_stopped = stopped.clone();
     tasks.push(
-        caliopen_smtp::outbound::spawn(core.clone(), config.outbound.clone(), async move {
+        caliopen_smtp::outbound::spawn(core.clone(), &config.outbound, async move {
             let _ = outbound_stopped.wait_for(|s| *s).await;
         })
         .context("invalid [outbound] settings")?,

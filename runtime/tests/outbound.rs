@@ -92,7 +92,7 @@ async fn node(settings: OutboundSettings) -> (InProcess, tokio::sync::oneshot::S
             node.slots.clone(),
         )));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    caliopen_smtp::outbound::spawn(node.core.clone(), settings, async move {
+    caliopen_smtp::outbound::spawn(node.core.clone(), &settings, async move {
         let _ = stopped.await;
     })
     .unwrap();

@@ -21,10 +21,10 @@ const BATCH: usize = 16;
 /// Runs the outbound worker until `shutdown` completes.
 pub fn spawn(
     core: Core,
-    settings: OutboundSettings,
+    settings: &OutboundSettings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<JoinHandle<()>, crate::InboundError> {
-    let relay = Relay::new(&settings)?;
+    let relay = Relay::new(settings)?;
     Ok(tokio::spawn(async move {
         tokio::pin!(shutdown);
         loop {
