@@ -225,6 +225,28 @@ mod tests {
     }
 
     #[test]
+    fn the_relay_comes_from_the_file_or_the_environment() {
+        let vars = [(
+            "CALIOPEN_OUTBOUND__PASSWORD".to_owned(),
+            "from-env".to_owned(),
+        )];
+        let c = Config::parse(
+            "data_dir = \"d\"\n[outbound]\nrelay = \"smtp.example.org:587\"\nusername = \"u\"",
+            vars.into_iter(),
+        )
+        .unwrap();
+        assert_eq!(c.outbound.relay, "smtp.example.org:587");
+        assert_eq!(c.outbound.password, "from-env");
+        assert_eq!(c.outbound.tls, caliopen_smtp::outbound::RelayTls::Starttls);
+        let err = Config::parse(
+            "data_dir = \"d\"\n[outbound]\ntls = \"maybe\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("maybe"), "{err:#}");
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let err = Config::parse(
             "data_dir = \"d\"\n[listen]\nsmtpp = \"x\"",
