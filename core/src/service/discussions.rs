@@ -20,6 +20,9 @@ pub struct DiscussionView {
     pub total_count: u64,
     pub unread_count: u64,
     pub attachment_count: u64,
+    /// The tags of its last message: what `PATCH /v2/discussions/{id}/tags` set
+    /// on every message, and the state that patch is checked against.
+    pub tags: Vec<String>,
 }
 
 /// What `POST /v2/participants/discussion` answers.
@@ -142,7 +145,13 @@ impl Core {
                 .await
                 .map(|n| n.max(0) as u64)
         };
+        let tags = match self.message(user_id, discussion.last_message_id).await {
+            Ok(m) => m.tags,
+            Err(CoreError::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         Ok(DiscussionView {
+            tags,
             total_count: count(counter::discussion_total(&discussion.id)).await?,
             unread_count: count(counter::discussion_unread(&discussion.id)).await?,
             attachment_count: count(counter::discussion_attachments(&discussion.id)).await?,

@@ -10,7 +10,8 @@
 //!   settings, password change and reset, deleting an account and all its data.
 //! - [`auth`], [`devices`]: login, tokens, devices (patch, revoke, validation).
 //! - [`identities`], [`remote_identities`]: local identities, remote accounts.
-//! - [`contacts`], [`contact_keys`]: contacts and their public keys.
+//! - [`contacts`], [`contact_keys`]: contacts and their public keys;
+//!   [`import_vcard`]: contacts from a vCard file.
 //! - [`messages`], [`message_state`], [`drafts`] (with `drafts_compose`),
 //!   [`attachments`]: reading, flags, deletion, drafts, attachments, raw mail.
 //! - [`discussions`] (with `discussion_upkeep`): listing, lookup by participants.
@@ -34,6 +35,7 @@ pub mod discussions;
 pub mod drafts;
 mod drafts_compose;
 pub mod identities;
+pub mod import_vcard;
 pub mod message_state;
 pub mod messages;
 pub mod notifications;

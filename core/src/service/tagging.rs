@@ -1,6 +1,7 @@
 //! Putting tags on things: the tags of a message, of a contact, and of every
 //! message of a discussion (`/v2/discussions/{id}/tags`, which the web client
-//! calls and the original server never routed). Only existing tag names are
+//! calls and the original server never routed; a discussion's tags are those of
+//! its last message). Only existing tag names are
 //! accepted; every change is written with its search outbox entry.
 
 use caliopen_storage_traits::search::{Document, IndexOp};
@@ -102,6 +103,34 @@ impl Core {
     ) -> CoreResult<usize> {
         let _guard = self.lock_user(user_id).await;
         self.discussion(user_id, discussion_id).await?;
+        self.write_discussion_tags(user_id, discussion_id, tags)
+            .await
+    }
+
+    /// `PATCH /v2/discussions/{id}/tags`: sets the tags of every message of a
+    /// discussion, checked against `current_state` (the discussion's tags, those
+    /// of its last message); answers how many messages there are.
+    #[tracing::instrument(skip(self, patch))]
+    pub async fn patch_discussion_tags(
+        &self,
+        user_id: Uuid,
+        discussion_id: &str,
+        patch: &MergePatch,
+    ) -> CoreResult<usize> {
+        let _guard = self.lock_user(user_id).await;
+        let view = self.discussion(user_id, discussion_id).await?;
+        let Tagged { tags } = patch::apply(&Tagged { tags: view.tags }, patch, TAGS_FIELD)?;
+        self.write_discussion_tags(user_id, discussion_id, &tags)
+            .await
+    }
+
+    /// Sets the tags of every message of a discussion. Caller holds the user's lock.
+    async fn write_discussion_tags(
+        &self,
+        user_id: Uuid,
+        discussion_id: &str,
+        tags: &[String],
+    ) -> CoreResult<usize> {
         let tags = self.known_tags(user_id, "tags", tags).await?;
         let messages = self.discussion_messages(user_id, discussion_id).await?;
         let scope = Scope::User(user_id);

@@ -45,6 +45,14 @@ impl Core {
         let recovery_email = validate::email("recovery_email", &new.recovery_email)?;
         validate::text("given_name", &new.given_name, 256)?;
         validate::text("family_name", &new.family_name, 256)?;
+        if let Some(settings) = &new.settings {
+            check_settings(settings).map_err(|e| match e {
+                CoreError::Invalid { field, reason } => {
+                    CoreError::invalid(format!("settings.{field}"), reason)
+                }
+                e => e,
+            })?;
+        }
         let local_identity = format!("{canonical}@{}", self.config().default_domain);
         let password_hash = hash_password(new.password).await?;
 
@@ -269,41 +277,7 @@ impl Core {
     /// Replaces the user's settings.
     #[tracing::instrument(skip(self, settings))]
     pub async fn set_settings(&self, user_id: Uuid, settings: &Settings) -> CoreResult<()> {
-        if !matches!(
-            settings.message_display_format.as_str(),
-            "rich_text" | "plain_text"
-        ) {
-            return Err(CoreError::invalid(
-                "message_display_format",
-                "must be `rich_text` or `plain_text`",
-            ));
-        }
-        if !matches!(
-            settings.contact_display_order.as_str(),
-            "given_name" | "family_name"
-        ) {
-            return Err(CoreError::invalid(
-                "contact_display_order",
-                "must be `given_name` or `family_name`",
-            ));
-        }
-        if !(0..=3600).contains(&settings.notification_delay_disappear) {
-            return Err(CoreError::invalid(
-                "notification_delay_disappear",
-                "must be 0 to 3600 seconds",
-            ));
-        }
-        validate::text("default_locale", &settings.default_locale, 35)?;
-        validate::text(
-            "contact_display_format",
-            &settings.contact_display_format,
-            64,
-        )?;
-        validate::text(
-            "notification_message_preview",
-            &settings.notification_message_preview,
-            32,
-        )?;
+        check_settings(settings)?;
         let mut batch = Batch::new();
         batch.put(
             USER_SETTINGS,
@@ -354,6 +328,46 @@ impl Core {
         );
         Ok(self.stores().records.write(batch).await?)
     }
+}
+
+/// The rules every stored settings value satisfies (at signup and on change).
+fn check_settings(settings: &Settings) -> CoreResult<()> {
+    if !matches!(
+        settings.message_display_format.as_str(),
+        "rich_text" | "plain_text"
+    ) {
+        return Err(CoreError::invalid(
+            "message_display_format",
+            "must be `rich_text` or `plain_text`",
+        ));
+    }
+    if !matches!(
+        settings.contact_display_order.as_str(),
+        "given_name" | "family_name"
+    ) {
+        return Err(CoreError::invalid(
+            "contact_display_order",
+            "must be `given_name` or `family_name`",
+        ));
+    }
+    if !(0..=3600).contains(&settings.notification_delay_disappear) {
+        return Err(CoreError::invalid(
+            "notification_delay_disappear",
+            "must be 0 to 3600 seconds",
+        ));
+    }
+    validate::text("default_locale", &settings.default_locale, 35)?;
+    validate::text(
+        "contact_display_format",
+        &settings.contact_display_format,
+        64,
+    )?;
+    validate::text(
+        "notification_message_preview",
+        &settings.notification_message_preview,
+        32,
+    )?;
+    Ok(())
 }
 
 /// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.

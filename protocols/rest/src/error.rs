@@ -35,15 +35,22 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
+impl ApiError {
+    /// The error body: `{"errors": [{"code", "name", "message"}]}`.
+    pub fn body(&self) -> serde_json::Value {
+        json!({
             "errors": [{
                 "code": self.status.as_u16(),
                 "name": self.name,
                 "message": self.message,
             }]
-        });
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.body();
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -1,11 +1,17 @@
-//! Messages: `GET /v2/messages`, `GET /v2/messages/{message_id}`.
+//! Messages: `GET /v2/messages`, `GET /v2/messages/{message_id}`, drafts
+//! (`POST /v1/messages`, `PATCH|DELETE /v1/messages/{message_id}`), actions
+//! (`POST /v2/messages/{message_id}/actions`: send, set_read, set_unread) and
+//! tags (`PATCH /v2/messages/{message_id}/tags`). Attachments are in
+//! [`super::attachments`].
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use caliopen_core::service::drafts::NewDraft;
 use caliopen_core::service::messages::MessageFilter;
+use caliopen_core::service::patch::MergePatch;
 use caliopen_core::service::validate;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +27,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2/messages", get(list))
         .route("/v2/messages/{message_id}", get(read))
+        .route("/v1/messages", post(create_draft))
+        .route(
+            "/v1/messages/{message_id}",
+            patch(patch_draft).delete(remove),
+        )
+        .route("/v2/messages/{message_id}/actions", post(actions))
+        .route("/v2/messages/{message_id}/tags", patch(patch_tags))
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +88,81 @@ async fn read(
     Ok(Json(views::message::message(&message, &settings)))
 }
 
+/// `200 {location}`: a draft from one of the user's identities.
+async fn create_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(draft): JsonBody<NewDraft>,
+) -> ApiResult<Json<Value>> {
+    let message = state.core.create_draft(caller.user_id(), draft).await?;
+    Ok(Json(
+        json!({ "location": views::message::location(&message) }),
+    ))
+}
+
+/// `204`: a merge patch of a draft's subject, body, participants or identity.
+async fn patch_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(message_id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id("message_id", &message_id)?;
+    let patch = MergePatch::from_json(body)?;
+    state.core.patch_draft(caller.user_id(), id, &patch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(message_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id("message_id", &message_id)?;
+    state.core.delete_message(caller.user_id(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The spec's `Actions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionsBody {
+    actions: Vec<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    params: Option<serde_json::Map<String, Value>>,
+}
+
+/// `200` with the message as the actions left it.
+async fn actions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(message_id): Path<String>,
+    JsonBody(body): JsonBody<ActionsBody>,
+) -> ApiResult<Json<Value>> {
+    let id = parse_id("message_id", &message_id)?;
+    let user = caller.user_id();
+    let message = state.core.message_actions(user, id, &body.actions).await?;
+    let settings = state.core.settings(user).await?;
+    Ok(Json(views::message::message(&message, &settings)))
+}
+
+/// `204`: `{tags, current_state: {tags}}`.
+async fn patch_tags(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(message_id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id("message_id", &message_id)?;
+    let patch = MergePatch::from_json(body)?;
+    state
+        .core
+        .patch_message_tags(caller.user_id(), id, &patch)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A path id: 404 rather than 400 for ids that cannot exist, as for unknown ones.
 pub fn parse_id(what: &'static str, s: &str) -> ApiResult<Uuid> {
     s.parse()
@@ -82,7 +170,7 @@ pub fn parse_id(what: &'static str, s: &str) -> ApiResult<Uuid> {
 }
 
 /// `X-Caliopen-PI: min;max` style range headers, checked against their bounds.
-fn range_header(
+pub(crate) fn range_header(
     headers: &HeaderMap,
     name: &str,
     lo: i64,
@@ -121,7 +209,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             Err(JsonRejection::BytesRejection(e)) => {
                 Err(ApiError::new(e.status(), "PayloadTooLarge", e.body_text()))
             }
-            Err(e) => Err(ApiError::new(e.status(), "BadRequest", e.body_text())),
+            Err(JsonRejection::MissingJsonContentType(e)) => Err(ApiError::new(
+                e.status(),
+                "UnsupportedMediaType",
+                e.body_text(),
+            )),
+            // A body that does not fit the schema (unknown or missing field, wrong
+            // type) is a 400 naming the field, like a syntax error.
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `MessageV2`.
 
-use caliopen_core::model::{Message, ParticipantRole, Settings};
+use caliopen_core::model::{Message, Participant, ParticipantRole, Settings};
 use serde_json::{Map, Value, json};
 
 use super::{date, pi};
@@ -23,15 +23,7 @@ pub fn message(m: &Message, settings: &Settings) -> Value {
         .participants
         .iter()
         .filter(|p| p.role != ParticipantRole::ListId)
-        .map(|p| {
-            json!({
-                "type": p.role.as_str(),
-                "protocol": p.protocol,
-                "address": p.address,
-                "label": p.label,
-                "contact_ids": p.contact_ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
-            })
-        })
+        .map(participant)
         .collect();
     let attachments: Vec<Value> = m
         .attachments
@@ -95,6 +87,22 @@ pub fn message(m: &Message, settings: &Settings) -> Value {
         obj.insert("parent_id".into(), json!(parent.to_string()));
     }
     out
+}
+
+/// A participant as the spec's `Participant`.
+pub fn participant(p: &Participant) -> Value {
+    json!({
+        "type": p.role.as_str(),
+        "protocol": p.protocol,
+        "address": p.address,
+        "label": p.label,
+        "contact_ids": p.contact_ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+/// Where a message is read.
+pub fn location(m: &Message) -> String {
+    format!("/api/v2/messages/{}", m.id)
 }
 
 /// The message-level view of privacy the web client shows: how the message

@@ -1,7 +1,16 @@
 //! JSON shapes of the spec, built from core's model. Only properties the spec
 //! declares are emitted: its objects forbid additional properties.
 
+pub mod contact;
+pub mod device;
+pub mod discussion;
+pub mod docs;
+pub mod identity;
 pub mod message;
+pub mod notification;
+pub mod search;
+pub mod tag;
+pub mod user;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};

@@ -1,0 +1,144 @@
+//! Devices: `GET /v2/devices`, `GET|DELETE|PATCH /v2/devices/{device_id}`,
+//! `POST /v2/devices/{device_id}/actions` (`device-validation`),
+//! `GET /v2/validate-device/{token}`.
+//!
+//! Deleting a device revokes it: its token stops working at once, and it is no
+//! longer listed nor found. A device is validated with a token that is meant to
+//! reach the user by mail; this installation cannot send mail yet, so the
+//! `device-validation` action is answered 424 once core has checked it (the
+//! device exists and is unverified), and the token is neither answered nor
+//! logged (the unverified device itself could use it). See `passwords.rs`.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use caliopen_core::service::patch::MergePatch;
+use caliopen_core::service::validate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::messages::JsonBody;
+use crate::routes::passwords::not_mailed;
+use crate::routes::users::{Action, Actions};
+use crate::state::AppState;
+use crate::views;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/devices", get(list))
+        .route(
+            "/v2/devices/{device_id}",
+            get(read).delete(revoke).patch(update),
+        )
+        .route("/v2/devices/{device_id}/actions", post(actions))
+        .route("/v2/validate-device/{token}", get(validate_device))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `{total, devices}`: the live (not revoked) devices, by id. `X-Caliopen-PI`
+/// is not applied: devices are not filtered by privacy index.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
+    let devices = state.core.list_devices(caller.user_id()).await?;
+    Ok(Json(json!({
+        "total": devices.len(),
+        "devices": devices
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(views::device::device)
+            .collect::<Vec<_>>(),
+    })))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(device_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let device = state.core.live_device(caller.user_id(), &device_id).await?;
+    Ok(Json(views::device::device(&device)))
+}
+
+/// `204`: the device is revoked and its token stops working at once (the
+/// caller's own device included: that is a logout for good).
+async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(device_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .core
+        .revoke_device(caller.user_id(), &device_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `204`; changes `name` and `type`.
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(device_id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<StatusCode> {
+    let patch = MergePatch::from_json(body)?;
+    state
+        .core
+        .patch_device(caller.user_id(), &device_id, &patch)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"actions": ["device-validation"]}`: 404 for an unknown device, 409 for a
+/// verified one, else 424 (the token cannot be mailed; see the module docs).
+async fn actions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(device_id): Path<String>,
+    JsonBody(body): JsonBody<Actions>,
+) -> ApiResult<StatusCode> {
+    body.single(&[Action::DeviceValidation], "device")?;
+    if let Some(params) = &body.params
+        && let Some(key) = params.keys().next()
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown field `params.{key}`: device-validation takes no parameter"
+        )));
+    }
+    let validation = state
+        .core
+        .request_device_validation(caller.user_id(), &device_id)
+        .await?;
+    tracing::warn!(
+        user_id = %caller.user_id(),
+        device_id = %validation.device_id,
+        "device validation token created but not mailed: outbound mail is not available"
+    );
+    Err(not_mailed())
+}
+
+/// `204` when the token is live (the device becomes verified), else 404. The
+/// spec wants an authenticated caller; the token itself says which device.
+async fn validate_device(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(token): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.core.validate_device(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,351 @@
+//! The in-process test bench of the REST API: `router(state)` over a core on a
+//! real embedded store in a temporary directory, called with
+//! `tower::ServiceExt::oneshot`. Every answer is checked against the original
+//! spec ([`schema::Spec::check_response`]) unless a call says `.unchecked()`.
+//!
+//! ```ignore
+//! let app = TestApp::new().await;
+//! let alice = app.user("alice").await;            // signup + login on device "default"
+//! let res = app.get("/api/v2/devices").auth(&alice).send().await;
+//! res.assert_status(StatusCode::OK);
+//! let body = res.json();
+//! ```
+#![allow(dead_code)] // Each test file uses part of it.
+
+pub mod mail;
+pub mod schema;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use base64::Engine as _;
+use caliopen_core::{Core, CoreConfig};
+use caliopen_rest::{AppState, router};
+use caliopen_storage_embedded::{EmbeddedOptions, EmbeddedStorage};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+use uuid::Uuid;
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A core and the API's router over a fresh store.
+#[derive(Debug)]
+pub struct TestApp {
+    /// For what tests arrange or check around the API (never instead of it).
+    pub core: Core,
+    router: Router,
+    _storage: EmbeddedStorage,
+    _dir: TempDir,
+}
+
+/// A logged-in user on one device.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: Uuid,
+    pub username: String,
+    pub device_id: String,
+    pub access_token: String,
+}
+
+impl Session {
+    /// `Bearer base64(user_id:access_token)`, as the web client sends it.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.credentials())
+    }
+
+    /// `Basic base64(user_id:access_token)`, the spec's `basicAuth`.
+    pub fn basic(&self) -> String {
+        format!("Basic {}", self.credentials())
+    }
+
+    fn credentials(&self) -> String {
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.user_id, self.access_token))
+    }
+}
+
+impl TestApp {
+    /// With core's default settings.
+    pub async fn new() -> Self {
+        Self::with_config(CoreConfig::default()).await
+    }
+
+    /// With these core settings (short token lifetimes, few login attempts, ...).
+    pub async fn with_config(config: CoreConfig) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let options = EmbeddedOptions {
+            cache_bytes: 8 * 1024 * 1024,
+            search_writer_memory_bytes: 15_000_000,
+            ..EmbeddedOptions::default()
+        };
+        let storage =
+            EmbeddedStorage::open(&dir.path().join("data"), options).expect("open the store");
+        let core = Core::new(storage.stores(), config);
+        let router = router(AppState::new(core.clone()));
+        Self {
+            core,
+            router,
+            _storage: storage,
+            _dir: dir,
+        }
+    }
+
+    /// A request to send; `uri` includes `/api`.
+    pub fn call(&self, method: Method, uri: &str) -> Call<'_> {
+        Call {
+            app: self,
+            method,
+            uri: uri.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            checked: true,
+        }
+    }
+
+    pub fn get(&self, uri: &str) -> Call<'_> {
+        self.call(Method::GET, uri)
+    }
+
+    pub fn post(&self, uri: &str) -> Call<'_> {
+        self.call(Method::POST, uri)
+    }
+
+    pub fn patch(&self, uri: &str) -> Call<'_> {
+        self.call(Method::PATCH, uri)
+    }
+
+    pub fn put(&self, uri: &str) -> Call<'_> {
+        self.call(Method::PUT, uri)
+    }
+
+    pub fn delete(&self, uri: &str) -> Call<'_> {
+        self.call(Method::DELETE, uri)
+    }
+
+    /// Signs `username` up through `POST /api/v1/users` (password [`PASSWORD`],
+    /// recovery address `<username>@example.org`); answers the new user's id.
+    pub async fn signup(&self, username: &str) -> Uuid {
+        let res = self
+            .post("/api/v1/users")
+            .json(&json!({
+                "username": username,
+                "password": PASSWORD,
+                "recovery_email": format!("{username}@example.org"),
+            }))
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+        let location = res.json()["location"]
+            .as_str()
+            .expect("signup answers a location")
+            .to_owned();
+        location
+            .rsplit('/')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("no user id in {location}"))
+    }
+
+    /// Logs `username` in on `device_id` through `POST /api/v1/authentications`.
+    pub async fn login(&self, username: &str, device_id: &str) -> Session {
+        let res = self
+            .post("/api/v1/authentications")
+            .json(&json!({
+                "username": username,
+                "password": PASSWORD,
+                "context": "test",
+                "device": {"device_id": device_id},
+            }))
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+        let body = res.json();
+        Session {
+            user_id: body["user_id"].as_str().unwrap().parse().unwrap(),
+            username: username.to_owned(),
+            device_id: device_id.to_owned(),
+            access_token: body["tokens"]["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A new user, signed up and logged in on device `default`.
+    pub async fn user(&self, username: &str) -> Session {
+        self.signup(username).await;
+        self.login(username, "default").await
+    }
+}
+
+/// A request being built; [`Call::send`] sends it.
+#[derive(Debug)]
+pub struct Call<'a> {
+    app: &'a TestApp,
+    method: Method,
+    uri: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    checked: bool,
+}
+
+impl Call<'_> {
+    /// As `session`: `Authorization: Bearer ...` and `X-Caliopen-Device-ID`.
+    pub fn auth(self, session: &Session) -> Self {
+        self.header("authorization", &session.bearer())
+            .header("x-caliopen-device-id", &session.device_id)
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A JSON body.
+    pub fn json(self, body: &Value) -> Self {
+        self.body(
+            serde_json::to_vec(body).expect("JSON body"),
+            "application/json",
+        )
+    }
+
+    /// A body of any type.
+    pub fn body(mut self, body: Vec<u8>, content_type: &str) -> Self {
+        self.body = body;
+        self.header("content-type", content_type)
+    }
+
+    /// Do not check the answer against the spec (for answers the spec cannot
+    /// describe, e.g. a route it lacks).
+    pub fn unchecked(mut self) -> Self {
+        self.checked = false;
+        self
+    }
+
+    /// Sends the request through the router; panics when the answer does not
+    /// conform to the spec (see [`schema::Spec::check_response`]).
+    pub async fn send(self) -> TestResponse {
+        let mut request = Request::builder()
+            .method(self.method.clone())
+            .uri(&self.uri);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        let request = request.body(Body::from(self.body)).expect("request");
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("response body")
+            .to_bytes()
+            .to_vec();
+        if self.checked
+            && let Err(e) = schema::Spec::caliopen().check_response(
+                self.method.as_str(),
+                &self.uri,
+                status.as_u16(),
+                &bytes,
+            )
+        {
+            panic!("{e}");
+        }
+        TestResponse {
+            method: self.method,
+            uri: self.uri,
+            status,
+            headers,
+            bytes,
+        }
+    }
+}
+
+/// An answer.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub method: Method,
+    pub uri: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl TestResponse {
+    /// Panics, showing the body, unless the status is `expected`.
+    #[track_caller]
+    pub fn assert_status(self, expected: StatusCode) -> Self {
+        assert_eq!(
+            self.status,
+            expected,
+            "{} {}: {}",
+            self.method,
+            self.uri,
+            String::from_utf8_lossy(&self.bytes)
+        );
+        self
+    }
+
+    /// The body as JSON (panics when it is not).
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
+            panic!(
+                "{} {}: body is not JSON ({e}): {}",
+                self.method,
+                self.uri,
+                String::from_utf8_lossy(&self.bytes)
+            )
+        })
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// The message of the first error of an error answer.
+    #[track_caller]
+    pub fn error_message(&self) -> String {
+        self.json()["errors"][0]["message"]
+            .as_str()
+            .expect("an error answer")
+            .to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers.get(name)
+    }
+}
+
+/// The boundary of [`Call::multipart`] bodies.
+const BOUNDARY: &str = "caliopen-test-boundary-7f3a";
+
+impl Call<'_> {
+    /// A `multipart/form-data` body with one file field.
+    pub fn multipart(self, field: &str, file_name: &str, content_type: &str, data: &[u8]) -> Self {
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(data);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        self.body(body, &format!("multipart/form-data; boundary={BOUNDARY}"))
+    }
+}
+
+impl TestApp {
+    /// The id at the end of a `location`.
+    pub fn location_id(res: &TestResponse) -> String {
+        let body = res.json();
+        let location = body["location"].as_str().expect("a location");
+        location.rsplit('/').next().unwrap().to_owned()
+    }
+}
