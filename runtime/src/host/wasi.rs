@@ -31,9 +31,15 @@ impl WasiState {
     fn new() -> Self {
         let stdout = MemoryOutputPipe::new(OUTPUT_CAP);
         let stderr = MemoryOutputPipe::new(OUTPUT_CAP);
+        // The builder grants nothing by default (no preopens, env, args, stdin, and
+        // every socket address refused); say so explicitly for the network, so that
+        // a change of default upstream cannot open it.
         let ctx = WasiCtxBuilder::new()
             .stdout(stdout.clone())
             .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
             .allow_blocking_current_thread(true)
             .build();
         Self {
@@ -60,7 +66,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 }
 
 impl HostState {
-    /// Logs what a WASI guest printed during the call.
+    /// Logs what a WASI guest printed during the call. Printed lines share the
+    /// call's log budget (`limits.max_log_lines`) with the `log` interface; lines
+    /// beyond it are counted as dropped.
     pub(crate) fn flush_wasi_output(&mut self) {
         let Some(state) = &self.wasi else { return };
         let (name, version) = (&*self.label.name, &*self.label.version);
@@ -70,6 +78,11 @@ impl HostState {
                 .lines()
                 .filter(|l| !l.trim().is_empty())
             {
+                if self.log_lines_left == 0 {
+                    self.log_lines_dropped += 1;
+                    continue;
+                }
+                self.log_lines_left -= 1;
                 tracing::info!(component = name, version, stream, "{line}");
             }
         }

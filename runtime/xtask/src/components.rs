@@ -1,6 +1,7 @@
 //! Builds every guest crate under `components/` (those whose Cargo.toml says
 //! `[package.metadata.caliopen] component = true`) for wasm32, and encodes each
-//! core module into a component in `target/components/<crate>.wasm`.
+//! core module into a component in `target/components/<crate>.wasm`; then the
+//! Python and JavaScript guests ([`interpreted`]).
 //!
 //! The toolchain, in order of preference: a rustup toolchain with the
 //! `wasm32-unknown-unknown` target; else Debian's rustc-web with the standard
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+pub mod interpreted;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
@@ -78,8 +81,40 @@ pub fn guests(root: &Path) -> anyhow::Result<Vec<Guest>> {
     Ok(out)
 }
 
-/// Builds and encodes every guest; returns the component paths.
+/// `cargo xtask components [--rust | --interpreted]`: every guest, or one kind.
+pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let out_dir = root.join("target").join("components");
+    let built = match args.first().map(String::as_str) {
+        None => return build_all(root).map(|_| ()),
+        Some("--rust") => build_rust(root, &out_dir)?,
+        Some("--interpreted") => interpreted::build_all(root, &out_dir)?,
+        Some(other) => {
+            bail!("unknown option `{other}`: cargo xtask components [--rust | --interpreted]")
+        }
+    };
+    println!(
+        "xtask: {} component(s) in {}",
+        built.len(),
+        out_dir.display()
+    );
+    Ok(())
+}
+
+/// Builds every guest, Rust then interpreted; returns the component paths.
 pub fn build_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let out_dir = root.join("target").join("components");
+    let mut built = build_rust(root, &out_dir)?;
+    built.extend(interpreted::build_all(root, &out_dir)?);
+    println!(
+        "xtask: {} component(s) in {}",
+        built.len(),
+        out_dir.display()
+    );
+    Ok(built)
+}
+
+/// Builds and encodes every Rust guest; returns the component paths.
+fn build_rust(root: &Path, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let guests = guests(root)?;
     if guests.is_empty() {
         return Ok(Vec::new());
@@ -130,8 +165,7 @@ pub fn build_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !status.success() {
         bail!("building the wasm components failed ({status})");
     }
-    let out_dir = root.join("target").join("components");
-    std::fs::create_dir_all(&out_dir)?;
+    std::fs::create_dir_all(out_dir)?;
     let mut built = Vec::new();
     for g in &guests {
         let module = target_dir
@@ -142,11 +176,6 @@ pub fn build_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
         encode(&module, &component).with_context(|| format!("encoding {}", g.package))?;
         built.push(component);
     }
-    println!(
-        "xtask: {} component(s) in {}",
-        built.len(),
-        out_dir.display()
-    );
     Ok(built)
 }
 

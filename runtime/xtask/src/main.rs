@@ -2,15 +2,22 @@
 //!
 //! - `setup`: installs the Debian packages a fresh machine lacks (wasm toolchain,
 //!   test peers) with apt-get.
-//! - `components`: builds every guest crate under `components/` into a component
+//! - `components [--rust|--interpreted]`: builds every guest under `components/` (Rust
+//!   crates, Python and JavaScript folders) into a component
 //!   `.wasm` in `target/components/`.
 //! - `serve`: setup, components, then `caliopen serve` (release build) on the
 //!   embedded store.
-//! - `test`: setup, components, then the whole test suite.
+//! - `test`: setup, components, the Python and JavaScript components' unit tests,
+//!   then the whole test suite, then a short run of the fuzz targets.
+//! - `fuzz [fuzz-ci args]`: the fuzz targets on stable (docs/fuzzing.md).
+//! - `schemathesis`: Schemathesis against a running server and the REST spec (also
+//!   the last step of `test`).
 
 #![allow(clippy::print_stdout)] // a developer tool reports on stdout
 
 mod components;
+mod fuzz;
+mod schemathesis;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -23,11 +30,13 @@ fn main() -> anyhow::Result<()> {
     let root = workspace_root();
     match args.first().map(String::as_str) {
         Some("setup") => setup::run(&root, setup::Purpose::Test),
-        Some("components") => components::build_all(&root).map(|_| ()),
+        Some("components") => components::run(&root, &args[1..]),
         Some("serve") => serve(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
+        Some("schemathesis") => schemathesis::run(&root),
         _ => {
-            println!("usage: cargo xtask <setup|components|serve|test>");
+            println!("usage: cargo xtask <setup|components|serve|test|fuzz>");
             println!(
                 "  serve [caliopen serve args]   build everything and run the server on the embedded store"
             );
@@ -67,10 +76,13 @@ fn serve(root: &Path, extra: &[String]) -> anyhow::Result<()> {
 fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     setup::run(root, setup::Purpose::Test)?;
     components::build_all(root)?;
+    components::interpreted::unit_tests(root)?;
     let mut cmd = cargo(root);
     cmd.args(["test", "--workspace", "--no-fail-fast"]);
     cmd.args(extra);
-    run(cmd, "cargo test")
+    run(cmd, "cargo test")?;
+    fuzz::run(root, &[])?;
+    schemathesis::run(root)
 }
 
 /// The cargo that runs this task, in the workspace root.

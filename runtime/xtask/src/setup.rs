@@ -23,13 +23,20 @@ pub const WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "
 /// policy-rc.d forbids it (containers, CI), and elsewhere a system Postfix on port 25 does
 /// not get in the way: the test runs its own instance on loopback ports. Dovecot, the
 /// reference of the ingest benchmark, is installed by `caliopen-bench` itself.
-const TEST_PACKAGES: &[&str] = &["swaks", "postfix", "curl", "python3-aiosmtpd"];
+const TEST_PACKAGES: &[&str] = &[
+    "swaks",
+    "postfix",
+    "curl",
+    "python3-aiosmtpd",
+    "python3-venv",
+];
 
-pub fn run(_root: &Path, purpose: Purpose) -> anyhow::Result<()> {
+pub fn run(root: &Path, purpose: Purpose) -> anyhow::Result<()> {
     let mut wanted: Vec<&str> = Vec::new();
     if !crate::components::rustup_has_wasm_target() {
         wanted.extend(WASM_PACKAGES);
     }
+    wanted.extend(crate::components::interpreted::missing_packages(root));
     if purpose == Purpose::Test {
         wanted.extend(TEST_PACKAGES);
     }

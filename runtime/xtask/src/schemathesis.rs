@@ -1,0 +1,261 @@
+//! `cargo xtask schemathesis` (and the last step of `cargo xtask test`): the REST
+//! API checked by Schemathesis (from PyPI) against the original spec
+//! (`protocols/rest/openapi/swagger.json`), on a real `caliopen serve`.
+//!
+//! 1. Schemathesis is installed once into a virtualenv, `target/py-tools`.
+//! 2. `caliopen` is built and started on free loopback ports with a fresh data dir
+//!    under `target/schemathesis/`, without components (the API does not need them).
+//! 3. A user signs up and logs in on a random device id (so generated requests
+//!    cannot guess it and revoke the session by deleting that device).
+//! 4. `schemathesis run` sends positive and negative generated requests to every
+//!    operation but [`EXCLUDED`], with the user's `Authorization` and
+//!    `X-Caliopen-Device-ID` headers, and fails on any 5xx or any answer whose body
+//!    contradicts the schema the spec declares for its status.
+//!
+//! The original spec points at five `../objects/*.yaml#/properties` files it never
+//! shipped (the `current_state` of PATCH bodies); the copy given to Schemathesis
+//! inlines the properties of the definition of the same name instead.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, bail};
+
+/// The Schemathesis release line the run was written for.
+const SCHEMATHESIS: &str = "schemathesis>=4.3,<5";
+
+/// Operations left out, as Schemathesis `--exclude-path-regex` patterns (paths
+/// without the `/api` base path). Each says why.
+const EXCLUDED: &[&str] = &[
+    // Routes being written concurrently (contacts, imports, discussions, message
+    // drafts/actions/attachments, raws, tags, participants, search): they join
+    // the run once they land.
+    "^/v2/contacts",
+    "^/v2/imports",
+    "^/v2/discussions",
+    "^/v1/messages",
+    "^/v2/messages",
+    "^/v1/raws",
+    "^/v2/tags",
+    "^/v2/participants",
+    // Also `POST /v2/search`, whose only documented answer is 501 (the original
+    // never implemented it), which `not_a_server_error` cannot tell from a crash.
+    "^/v2/search",
+];
+
+/// Generated cases per operation and phase: bounds the run to a few minutes.
+const MAX_EXAMPLES: &str = "25";
+
+pub fn run(root: &Path) -> anyhow::Result<()> {
+    let schemathesis = install(root)?;
+    let python = root.join("target/py-tools/bin/python");
+    build(root)?;
+    let work = root
+        .join("target/schemathesis")
+        .join(format!("run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("data"))
+        .with_context(|| format!("cannot create {}", work.display()))?;
+    let http = free_port()?;
+    let config = work.join("caliopen.toml");
+    std::fs::write(&config, config_text(http)?)?;
+    let server = Server::start(root, &config, &work)?;
+    let base = format!("http://127.0.0.1:{http}/api");
+
+    let spec = work.join("swagger.json");
+    let prepared = Command::new(&python)
+        .arg("-c")
+        .arg(PREPARE)
+        .arg(&base)
+        .arg(root.join("protocols/rest/openapi/swagger.json"))
+        .arg(&spec)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the preparation script")?;
+    if !prepared.status.success() {
+        server.show_log();
+        bail!("could not sign up and log in on the server");
+    }
+    let headers = String::from_utf8(prepared.stdout)?;
+    let mut cmd = Command::new(&schemathesis);
+    cmd.current_dir(&work)
+        .arg("run")
+        .arg(&spec)
+        .args(["--url", &base])
+        .args(["--checks", "not_a_server_error,response_schema_conformance"])
+        .args(["--mode", "all", "--max-examples", MAX_EXAMPLES])
+        // Not the `coverage` phase: on the spec's `NewUser` its generator trips
+        // on itself (Schemathesis 4.32: "Inconsistent results" raised inside
+        // `cover_schema_iter`, before any request). Fuzzing sends both kinds.
+        .args(["--phases", "examples,fuzzing"])
+        .args(["--workers", "2", "--request-timeout", "10", "--no-shrink"])
+        .args(["--exclude-path-regex", &EXCLUDED.join("|")]);
+    for header in headers.lines().filter(|l| !l.is_empty()) {
+        cmd.args(["--header", header]);
+    }
+    println!("xtask: schemathesis against {base}");
+    let status = cmd.status().context("cannot start schemathesis")?;
+    if !status.success() {
+        server.show_log();
+        bail!("schemathesis found failures ({status})");
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+/// The virtualenv's `schemathesis`, installed on first use.
+fn install(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = root.join("target/py-tools");
+    let bin = venv.join("bin/schemathesis");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    println!("xtask: installing {SCHEMATHESIS} into {}", venv.display());
+    crate::run(
+        {
+            let mut c = Command::new("python3");
+            c.arg("-m").arg("venv").arg(&venv);
+            c
+        },
+        "python3 -m venv (Debian: python3-venv)",
+    )?;
+    crate::run(
+        {
+            let mut c = Command::new(venv.join("bin/pip"));
+            c.args(["install", "--quiet", SCHEMATHESIS]);
+            c
+        },
+        "pip install schemathesis",
+    )?;
+    Ok(bin)
+}
+
+fn build(root: &Path) -> anyhow::Result<()> {
+    let mut cmd = crate::cargo(root);
+    cmd.args(["build", "-p", "caliopen-runtime", "--bin", "caliopen"]);
+    crate::run(cmd, "cargo build caliopen")
+}
+
+/// A port the system just gave and took back.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn config_text(http: u16) -> anyhow::Result<String> {
+    Ok(format!(
+        r#"# Written by `cargo xtask schemathesis`.
+data_dir = "data"
+
+[listen]
+http = "127.0.0.1:{http}"
+lmtp = "127.0.0.1:{lmtp}"
+admin = "127.0.0.1:{admin}"
+
+[core]
+# Generated logins must reach the API, not the rate limiter.
+login_attempts = 1000000
+
+[wasm]
+pooling = false
+
+[log]
+filter = "warn"
+"#,
+        lmtp = free_port()?,
+        admin = free_port()?,
+    ))
+}
+
+/// `caliopen serve`, stopped when dropped.
+#[derive(Debug)]
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(root: &Path, config: &Path, work: &Path) -> anyhow::Result<Self> {
+        let log = work.join("server.log");
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new(root.join("target/debug/caliopen"))
+            .arg("--config")
+            .arg(config)
+            .arg("serve")
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("cannot start caliopen serve")?;
+        // The preparation script waits for the API to answer.
+        Ok(Self { child, log })
+    }
+
+    fn show_log(&self) {
+        if let Ok(log) = std::fs::read_to_string(&self.log) {
+            println!("--- caliopen serve log ({}) ---\n{log}", self.log.display());
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for the API, signs a user up, logs them in on a random device, writes
+/// the spec with its dangling references inlined, and prints the two headers.
+/// Arguments: base URL, original spec, spec to write.
+const PREPARE: &str = r#"
+import base64, json, sys, time, urllib.request, uuid
+
+base, source, target = sys.argv[1:4]
+
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        raw = res.read()
+        return json.loads(raw) if raw else None
+
+deadline = time.time() + 60
+while True:
+    try:
+        call("GET", "/openapi.json")
+        break
+    except Exception:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.3)
+
+password = "schemathesis " + uuid.uuid4().hex
+device = str(uuid.uuid4())
+call("POST", "/v1/users", {"username": "schemathesis", "password": password,
+                           "recovery_email": "schemathesis@example.org"})
+login = call("POST", "/v1/authentications", {
+    "username": "schemathesis", "password": password, "context": "ci",
+    "device": {"device_id": device}})
+token = base64.b64encode(
+    f"{login['user_id']}:{login['tokens']['access_token']}".encode()).decode()
+
+spec = json.load(open(source))
+definitions = spec["definitions"]
+
+def inline(node):
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if len(node) == 1 and ref.startswith("../objects/") and ref.endswith(".yaml#/properties"):
+            name = ref[len("../objects/"):-len(".yaml#/properties")]
+            return json.loads(json.dumps(definitions[name]["properties"]))
+        return {k: inline(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [inline(v) for v in node]
+    return node
+
+json.dump(inline(spec), open(target, "w"))
+print(f"Authorization: Bearer {token}")
+print(f"X-Caliopen-Device-ID: {device}")
+"#;
