@@ -1,0 +1,131 @@
+//! Fault drill, disk full: the node's data directory is a small file system of its own.
+//! While senders deliver over LMTP, it is filled up, then emptied. While the store cannot
+//! write, mail is refused with a temporary (4xx) reply, never acknowledged and lost; when space returns and the node
+//! is restarted (the embedded engine refuses writes after a failed one until then), mail is
+//! acknowledged again; every acknowledged mail ends up stored exactly once.
+//!
+//! Mounting needs root (CAP_SYS_ADMIN): the test uses a tmpfs, or a loop-mounted ext4 image,
+//! and otherwise says why it cannot run and stops.
+
+mod common;
+#[path = "common/drills.rs"]
+mod drills;
+
+use std::time::{Duration, Instant};
+
+use common::node::Node;
+use drills::{
+    Loader, OnError, Outcome, PASSWORD, SmallDisk, USER, acked_ids, assert_stored_once,
+    stored_message_ids, wait_settled,
+};
+
+/// Longest wait for a phase's replies.
+const WAIT: Duration = Duration::from_secs(90);
+
+/// Waits until `count` more outcomes match `wanted` than there were at `from`.
+fn wait_for(
+    loader: &Loader,
+    from: usize,
+    count: usize,
+    what: &str,
+    wanted: impl Fn(&Outcome) -> bool,
+    log: impl Fn() -> String,
+) {
+    let start = Instant::now();
+    loop {
+        let outcomes = loader.outcomes();
+        let matching = outcomes[from.min(outcomes.len())..]
+            .iter()
+            .filter(|o| wanted(o))
+            .count();
+        if matching >= count {
+            return;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{matching} of {count} {what} after {WAIT:?}; last outcomes {:?}\nserver log:\n{}",
+            &outcomes[outcomes.len().saturating_sub(5)..],
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn is_acked(o: &Outcome) -> bool {
+    matches!(o, Outcome::Acked(_))
+}
+
+fn is_temporary_refusal(o: &Outcome) -> bool {
+    matches!(o, Outcome::Refused(_, code) if (400..500).contains(code))
+}
+
+#[test]
+fn a_full_data_dir_refuses_mail_with_4xx_and_recovers_after_space_returns() {
+    let started = Instant::now();
+    let node = Node::new();
+    let disk = match SmallDisk::mount(&node.dir.path().join("data"), 96) {
+        Ok(disk) => disk,
+        Err(reason) => {
+            eprintln!("SKIPPED drills_disk: {reason}");
+            return;
+        }
+    };
+    node.cli(&["user", "add", USER, "--password-stdin"], Some(PASSWORD))
+        .expect("user add");
+    let mut server = node.serve();
+    let loader = Loader::start(node.lmtp, 2, 0, 40.0, "disk", OnError::Retry);
+    wait_for(&loader, 0, 20, "acknowledged mails", is_acked, || {
+        server.log()
+    });
+
+    // Full: refused for now (4xx), not lost. The embedded engine refuses writes after a
+    // failed one until the process restarts (its error says so): space returns, the
+    // service manager restarts the node, mail flows again.
+    let ballast = disk.fill();
+    let from = loader.outcomes().len();
+    wait_for(
+        &loader,
+        from,
+        5,
+        "4xx refusals on a full disk",
+        is_temporary_refusal,
+        || server.log(),
+    );
+    std::fs::remove_file(&ballast).expect("remove the ballast");
+    server.kill();
+    server = node.serve();
+    let from = loader.outcomes().len();
+    wait_for(
+        &loader,
+        from,
+        20,
+        "acknowledged mails after space returned",
+        is_acked,
+        || server.log(),
+    );
+
+    // A read-only data directory is not drilled yet: `mount -o remount,ro` is refused
+    // (EBUSY) while the server holds files open for writing.
+
+    let outcomes = loader.finish();
+    let permanent: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Refused(_, code) if *code >= 500))
+        .collect();
+    assert!(
+        permanent.is_empty(),
+        "a storage fault answered 5xx: {permanent:?}"
+    );
+    let acked = acked_ids(&outcomes);
+    wait_settled(&server, Duration::from_secs(300));
+    let session = server.login(USER, PASSWORD);
+    assert_stored_once(&acked, &stored_message_ids(&server, &session));
+    let refused = outcomes.iter().filter(|o| is_temporary_refusal(o)).count();
+    eprintln!(
+        "{} acknowledged, {refused} refused with 4xx, {} connection errors, all acknowledged mail stored once, in {:?}",
+        acked.len(),
+        outcomes.len() - acked.len() - refused,
+        started.elapsed()
+    );
+    server.kill();
+}
