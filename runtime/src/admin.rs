@@ -276,6 +276,11 @@ async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {
             "caliopen_deliveries_quarantined {}\n",
             stats.quarantined
         ));
+        out.push_str(
+            "# HELP caliopen_index_backlog Search-index operations not applied yet (outbox).\n",
+        );
+        out.push_str("# TYPE caliopen_index_backlog gauge\n");
+        out.push_str(&format!("caliopen_index_backlog {}\n", stats.index_backlog));
     }
     (
         [(

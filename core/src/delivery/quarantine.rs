@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::PendingDelivery;
 use crate::codec::{decode, encode};
 use crate::error::{CoreError, CoreResult};
-use crate::tables::{DELIVERIES, QUARANTINE};
+use crate::tables::{DELIVERIES, OUTBOX, QUARANTINE};
 use crate::{Core, now};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,10 +101,13 @@ impl Core {
 pub struct PipelineStats {
     pub pending: u64,
     pub quarantined: u64,
+    /// Search-index operations written and not applied yet (the outbox).
+    pub index_backlog: u64,
 }
 
 impl Core {
-    /// How many deliveries wait and how many are quarantined.
+    /// How many deliveries wait, how many are quarantined, and how many index
+    /// operations wait in the outbox.
     pub async fn pipeline_stats(&self) -> CoreResult<PipelineStats> {
         let count = |table| async move {
             let mut n = 0u64;
@@ -125,6 +128,7 @@ impl Core {
         Ok(PipelineStats {
             pending: count(DELIVERIES).await?,
             quarantined: count(QUARANTINE).await?,
+            index_backlog: count(OUTBOX).await?,
         })
     }
 }

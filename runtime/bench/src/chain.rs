@@ -1,0 +1,283 @@
+//! `caliopen-bench chain`: the cost of the sandbox. The same corpus goes, one message
+//! at a time on one thread, through
+//!
+//! - the Wasm chain as `caliopen serve` runs it: [`ComponentPipeline`] with the six
+//!   components of `configs/caliopen.toml` (a fresh instance per call, limits, host
+//!   calls to core for the user and contacts, conversion to core's types);
+//! - the same guest crates compiled natively and called as plain Rust functions: the
+//!   parser's `parse`, the broker's `inbound`, then the four qualifiers' pure functions
+//!   with their host answers given up front (no contacts), through the module the
+//!   qualifiers' corpus test uses (`components/qualifier-spam/tests/chain`).
+//!
+//! Passes alternate (native, Wasm, native, ...) so that the noise of a shared machine
+//! falls on both; the median pass of each is reported, and their ratio.
+//!
+//! [`ComponentPipeline`]: caliopen_runtime::pipeline::ComponentPipeline
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use caliopen_core::delivery::MailProcessor as _;
+use caliopen_runtime::wasm::EngineSettings;
+use clap::{Args, FromArgMatches};
+
+use crate::corpus::Corpus;
+use crate::node::{self, Node};
+use crate::scenario::{Context, Scenario, Section};
+
+/// The native chain of the qualifiers' corpus test, compiled here as it is there.
+#[allow(dead_code, clippy::all)]
+#[path = "../../../components/qualifier-spam/tests/chain/mod.rs"]
+mod native;
+
+/// The `chain` scenario.
+#[derive(Debug)]
+pub struct Chain;
+
+/// Options of `caliopen-bench chain`.
+#[derive(Debug, Clone, Args)]
+pub struct ChainArgs {
+    /// Passes over the corpus for each of Wasm and native (alternated).
+    #[arg(long, default_value_t = 7)]
+    pub passes: usize,
+    /// Use on-demand instance allocation instead of the pooling allocator.
+    #[arg(long)]
+    pub on_demand: bool,
+}
+
+/// The product target: the Wasm chain at 0.8 of native or more.
+const TARGET_RATIO: f64 = 0.8;
+
+impl Scenario for Chain {
+    fn name(&self) -> &'static str {
+        "chain"
+    }
+
+    fn about(&self) -> &'static str {
+        "Sandbox cost: the parser, broker and four qualifiers in Wasm against the same crates compiled natively"
+    }
+
+    fn args(&self, command: clap::Command) -> clap::Command {
+        ChainArgs::augment_args(command)
+    }
+
+    fn run(&self, matches: &clap::ArgMatches, ctx: &Context) -> anyhow::Result<Section> {
+        let args = ChainArgs::from_arg_matches(matches)?;
+        let corpus = Corpus::load(&ctx.corpus_dir())?;
+        let rt = node::runtime()?;
+        let dir = tempfile::Builder::new()
+            .prefix("caliopen-bench-")
+            .tempdir()?;
+        let settings = EngineSettings {
+            pooling: !args.on_demand,
+            ..EngineSettings::default()
+        };
+        let node = rt.block_on(Node::new(
+            &ctx.root,
+            dir.path(),
+            &settings,
+            node::DEFAULT_CHAIN,
+        ))?;
+        let (_, user) = rt.block_on(node.user("bench"))?;
+        let native_user = native::User {
+            identities: user.addresses().to_vec(),
+        };
+        let pipeline = node.pipeline();
+        let messages: Vec<Arc<Vec<u8>>> = corpus.raw.iter().cloned().map(Arc::new).collect();
+
+        let native_pass = |stages: &mut [Duration; 2]| {
+            let mut failed = 0;
+            for raw in &messages {
+                let t = Instant::now();
+                let message = native::broker(raw);
+                stages[0] += t.elapsed();
+                let t = Instant::now();
+                match message {
+                    Some(m) => {
+                        black_box(native::qualify(&m, &native_user));
+                    }
+                    None => failed += 1,
+                }
+                stages[1] += t.elapsed();
+            }
+            failed
+        };
+        let wasm_pass = || {
+            let mut failed = 0;
+            for raw in &messages {
+                let processed = rt.block_on(pipeline.process_inbound(
+                    user.clone(),
+                    raw.clone(),
+                    chrono::Utc::now(),
+                ));
+                if black_box(processed).is_err() {
+                    failed += 1;
+                }
+            }
+            failed
+        };
+
+        // One pass each to warm caches, allocators and the pool.
+        let mut warm = [Duration::ZERO; 2];
+        let native_failed = native_pass(&mut warm);
+        let wasm_failed = wasm_pass();
+        let metrics_before = component_seconds(&node);
+        let (mut native_times, mut wasm_times) = (Vec::new(), Vec::new());
+        let mut stages = [Duration::ZERO; 2];
+        for pass in 0..args.passes.max(1) {
+            let t = Instant::now();
+            native_pass(&mut stages);
+            native_times.push(t.elapsed());
+            let t = Instant::now();
+            wasm_pass();
+            wasm_times.push(t.elapsed());
+            eprintln!(
+                "caliopen-bench: chain pass {}: native {:.0} ms, wasm {:.0} ms",
+                pass + 1,
+                native_times[pass].as_secs_f64() * 1e3,
+                wasm_times[pass].as_secs_f64() * 1e3
+            );
+        }
+        let per_component: Vec<(String, u64, f64)> = component_seconds(&node)
+            .into_iter()
+            .map(|(name, calls, secs)| {
+                let (c0, s0) = metrics_before
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .map_or((0, 0.0), |(_, c, s)| (*c, *s));
+                (name, calls - c0, secs - s0)
+            })
+            .collect();
+        let figures = Figures {
+            messages: messages.len(),
+            native: median(&mut native_times),
+            wasm: median(&mut wasm_times),
+            passes: args.passes.max(1),
+            native_stages: stages,
+            per_component,
+            native_failed,
+            wasm_failed,
+        };
+        Ok(Section {
+            title: "Sandbox cost: the component chain in Wasm and native".into(),
+            corpus: Some(format!(
+                "{} ({} files, mean {} bytes, read as they are)",
+                corpus.sources.join(" + "),
+                messages.len(),
+                messages.iter().map(|m| m.len()).sum::<usize>() / messages.len().max(1)
+            )),
+            versions: vec![("wasmtime".into(), "48 (workspace)".into())],
+            settings: vec![
+                (
+                    "allocation".into(),
+                    if node.engine.pooling() {
+                        "pooling allocator"
+                    } else {
+                        "on-demand"
+                    }
+                    .into(),
+                ),
+                (
+                    "method".into(),
+                    format!(
+                        "{} passes over the corpus each, alternated, one message at a time on one thread; median pass",
+                        figures.passes
+                    ),
+                ),
+            ],
+            body: figures.body(),
+        })
+    }
+}
+
+struct Figures {
+    messages: usize,
+    native: Duration,
+    wasm: Duration,
+    passes: usize,
+    native_stages: [Duration; 2],
+    per_component: Vec<(String, u64, f64)>,
+    native_failed: usize,
+    wasm_failed: usize,
+}
+
+impl Figures {
+    fn body(&self) -> String {
+        use std::fmt::Write as _;
+        let n = self.messages as f64;
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / n;
+        let ratio = self.native.as_secs_f64() / self.wasm.as_secs_f64().max(f64::MIN_POSITIVE);
+        let mut out = String::new();
+        let _ = writeln!(out, "| | native | Wasm (as served) |\n|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| median pass over {} messages | {:.0} ms | {:.0} ms |",
+            self.messages,
+            self.native.as_secs_f64() * 1e3,
+            self.wasm.as_secs_f64() * 1e3
+        );
+        let _ = writeln!(
+            out,
+            "| per message | {:.0} µs | {:.0} µs |",
+            per(self.native),
+            per(self.wasm)
+        );
+        let _ = writeln!(
+            out,
+            "| messages/s on one thread | {:.0} | {:.0} |",
+            n / self.native.as_secs_f64().max(f64::MIN_POSITIVE),
+            n / self.wasm.as_secs_f64().max(f64::MIN_POSITIVE)
+        );
+        let _ = writeln!(
+            out,
+            "| messages the parser refused | {} | {} |",
+            self.native_failed, self.wasm_failed
+        );
+        let verdict = if ratio >= TARGET_RATIO {
+            "met"
+        } else {
+            "not met"
+        };
+        let _ = writeln!(
+            out,
+            "\n**Wasm / native throughput: {ratio:.2}** (target ≥ {TARGET_RATIO}: **{verdict}**).\n"
+        );
+        let passes = self.passes as f64;
+        let stages = self.native_stages;
+        let _ = writeln!(
+            out,
+            "Where the time goes, mean per message over the measured passes:\n\n\
+             - native: parse + broker {:.0} µs, four qualifiers {:.0} µs;",
+            per(stages[0]) / passes,
+            per(stages[1]) / passes
+        );
+        for (name, calls, secs) in &self.per_component {
+            let _ = writeln!(
+                out,
+                "- Wasm `{name}`: {:.0} µs per call ({calls} calls; instantiation, limits and host calls included);",
+                secs * 1e6 / (*calls).max(1) as f64
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nThe Wasm side is `ComponentPipeline::process_inbound`, the path of every delivery: it adds to the \
+             guests' work a fresh instance per call, the epoch deadline, host calls into core (the user's addresses \
+             and tags, one contact lookup per participant, in the embedded store) and the conversion of the result \
+             to core's types. The native side runs the same guest crates with those host answers given up front."
+        );
+        out
+    }
+}
+
+/// Per component: (name, calls, seconds), from the engine's Prometheus text.
+fn component_seconds(node: &Node) -> Vec<(String, u64, f64)> {
+    let mut text = String::new();
+    node.engine.metrics().render(&mut text);
+    crate::ingest::parse_metrics(&text).components
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
