@@ -1,8 +1,9 @@
 //! The configuration: one TOML file (default `configs/caliopen.toml`) plus
 //! `CALIOPEN_*` environment overrides. A variable names a key path with `__`
 //! between levels: `CALIOPEN_LISTEN__HTTP=0.0.0.0:8080`,
-//! `CALIOPEN_CORE__DEFAULT_DOMAIN=example.org`. Values are read as TOML scalars
-//! when they parse as one (numbers, booleans), else as strings. Relative paths
+//! `CALIOPEN_CORE__DEFAULT_DOMAIN=example.org`. Values are read as TOML values
+//! when they parse as a number, a boolean or an array
+//! (`CALIOPEN_STORAGE__SCYLLA__CONTACT_POINTS='["10.0.0.1:9042"]'`), else as strings. Relative paths
 //! are resolved against the directory of the configuration file.
 
 use std::net::SocketAddr;
@@ -10,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use caliopen_core::CoreConfig;
+use caliopen_storage_elasticsearch::ElasticConfig;
 use caliopen_storage_embedded::EmbeddedOptions;
+use caliopen_storage_scylla::ScyllaConfig;
 use serde::Deserialize;
 
 use crate::wasm::EngineSettings;
@@ -71,10 +74,67 @@ impl Default for Listen {
     }
 }
 
+/// Which backend serves each storage role. The embedded store (in `data_dir`) is
+/// opened only when a role uses it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
+    /// Records, blobs and ephemeral values (always together).
+    pub records: RecordsBackend,
+    /// The search index.
+    pub search: SearchBackend,
     pub embedded: EmbeddedOptions,
+    /// Required when `records = "scylla"`.
+    pub scylla: Option<ScyllaConfig>,
+    /// Required when `search = "elasticsearch"`.
+    pub elasticsearch: Option<ElasticConfig>,
+}
+
+/// The backend of records, blobs and ephemeral values (`storage.records`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordsBackend {
+    #[default]
+    Embedded,
+    Scylla,
+}
+
+/// The backend of the search index (`storage.search`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchBackend {
+    #[default]
+    Embedded,
+    Elasticsearch,
+}
+
+impl StorageConfig {
+    /// Whether some role is served by the embedded store.
+    pub fn uses_embedded(&self) -> bool {
+        self.records == RecordsBackend::Embedded || self.search == SearchBackend::Embedded
+    }
+
+    /// Checks that each selected backend has its table and that the table is usable
+    /// (serde checks the names; this checks what needs both keys).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.records == RecordsBackend::Scylla {
+            let Some(scylla) = &self.scylla else {
+                bail!(
+                    "`storage.records = \"scylla\"` needs a [storage.scylla] table with `contact_points`"
+                );
+            };
+            scylla.validate().context("[storage.scylla]")?;
+        }
+        if self.search == SearchBackend::Elasticsearch {
+            let Some(elastic) = &self.elasticsearch else {
+                bail!(
+                    "`storage.search = \"elasticsearch\"` needs a [storage.elasticsearch] table with `nodes`"
+                );
+            };
+            elastic.validate().context("[storage.elasticsearch]")?;
+        }
+        Ok(())
+    }
 }
 
 /// A component to deploy: its manifest and its `.wasm`.
@@ -132,7 +192,9 @@ impl Config {
             set(&mut value, &keys, scalar(&raw))
                 .with_context(|| format!("environment variable {var}"))?;
         }
-        Ok(toml::Value::Table(value).try_into()?)
+        let config: Self = toml::Value::Table(value).try_into()?;
+        config.storage.validate()?;
+        Ok(config)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -146,6 +208,13 @@ impl Config {
             resolve(&mut c.manifest);
             resolve(&mut c.wasm);
         }
+        if let Some(tls) = self.storage.scylla.as_mut().and_then(|s| s.tls.as_mut()) {
+            resolve(&mut tls.ca_file);
+        }
+        let elastic_tls = self.storage.elasticsearch.as_mut();
+        if let Some(tls) = elastic_tls.and_then(|e| e.tls.as_mut()) {
+            resolve(&mut tls.ca_file);
+        }
     }
 }
 
@@ -158,7 +227,10 @@ fn scalar(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)),
+                v @ (toml::Value::Integer(_)
+                | toml::Value::Float(_)
+                | toml::Value::Boolean(_)
+                | toml::Value::Array(_)),
             ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
@@ -244,6 +316,161 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("maybe"), "{err:#}");
+    }
+
+    #[test]
+    fn storage_defaults_to_embedded_for_every_role() {
+        let c = Config::parse("data_dir = \"d\"", std::iter::empty()).unwrap();
+        assert_eq!(c.storage.records, RecordsBackend::Embedded);
+        assert_eq!(c.storage.search, SearchBackend::Embedded);
+        assert!(c.storage.uses_embedded());
+        assert!(c.storage.scylla.is_none() && c.storage.elasticsearch.is_none());
+    }
+
+    #[test]
+    fn storage_selects_scylla_and_elasticsearch() {
+        let text = "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\nsearch = \"elasticsearch\"\n\
+                    [storage.scylla]\ncontact_points = [\"10.0.0.1:9042\", \"10.0.0.2:9042\"]\n\
+                    keyspace = \"mail\"\n\
+                    [storage.elasticsearch]\nnodes = [\"http://10.0.0.3:9200\"]\n";
+        let c = Config::parse(text, std::iter::empty()).unwrap();
+        assert_eq!(c.storage.records, RecordsBackend::Scylla);
+        assert_eq!(c.storage.search, SearchBackend::Elasticsearch);
+        assert!(!c.storage.uses_embedded());
+        let scylla = c.storage.scylla.unwrap();
+        assert_eq!(scylla.contact_points, ["10.0.0.1:9042", "10.0.0.2:9042"]);
+        assert_eq!(scylla.keyspace, "mail");
+        assert_eq!(
+            c.storage.elasticsearch.unwrap().nodes,
+            ["http://10.0.0.3:9200"]
+        );
+    }
+
+    #[test]
+    fn storage_mixes_embedded_and_distributed_roles() {
+        let text = "data_dir = \"d\"\n[storage]\nsearch = \"elasticsearch\"\n\
+                    [storage.elasticsearch]\nnodes = [\"http://127.0.0.1:9200\"]\n";
+        let c = Config::parse(text, std::iter::empty()).unwrap();
+        assert_eq!(c.storage.records, RecordsBackend::Embedded);
+        assert_eq!(c.storage.search, SearchBackend::Elasticsearch);
+        assert!(c.storage.uses_embedded());
+
+        // A table of an unselected backend is kept but unused.
+        let text = "data_dir = \"d\"\n[storage]\nrecords = \"embedded\"\n\
+                    [storage.scylla]\ncontact_points = [\"127.0.0.1:9042\"]\n";
+        let c = Config::parse(text, std::iter::empty()).unwrap();
+        assert_eq!(c.storage.records, RecordsBackend::Embedded);
+        assert!(c.storage.scylla.is_some());
+    }
+
+    #[test]
+    fn storage_backends_come_from_the_environment() {
+        let vars = [
+            ("CALIOPEN_STORAGE__RECORDS".to_owned(), "scylla".to_owned()),
+            (
+                "CALIOPEN_STORAGE__SCYLLA__CONTACT_POINTS".to_owned(),
+                "[\"10.0.0.1:9042\"]".to_owned(),
+            ),
+        ];
+        let c = Config::parse("data_dir = \"d\"", vars.into_iter()).unwrap();
+        assert_eq!(c.storage.records, RecordsBackend::Scylla);
+        assert_eq!(c.storage.scylla.unwrap().contact_points, ["10.0.0.1:9042"]);
+    }
+
+    #[test]
+    fn the_commented_storage_examples_of_the_shipped_config_parse() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/caliopen.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut examples = String::from(
+            "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\nsearch = \"elasticsearch\"\n",
+        );
+        let mut inside = false;
+        for line in text.lines() {
+            if line.starts_with("# [storage.") {
+                inside = true;
+            } else if !line.starts_with("# ") {
+                inside = false;
+            }
+            if inside {
+                examples.push_str(&line[2..]);
+                examples.push('\n');
+            }
+        }
+        let c = Config::parse(&examples, std::iter::empty()).unwrap_or_else(|e| panic!("{e:#}"));
+        let scylla = c.storage.scylla.unwrap();
+        assert_eq!(scylla.contact_points.len(), 2);
+        assert!(scylla.credentials.is_some() && scylla.tls.is_some());
+        let elastic = c.storage.elasticsearch.unwrap();
+        assert_eq!(elastic.nodes.len(), 2);
+        assert!(elastic.credentials.is_some() && elastic.tls.is_some());
+    }
+
+    #[test]
+    fn unknown_storage_backends_are_refused_with_the_valid_names() {
+        let err = Config::parse(
+            "data_dir = \"d\"\n[storage]\nrecords = \"cassandra\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("cassandra"), "{msg}");
+        assert!(msg.contains("embedded") && msg.contains("scylla"), "{msg}");
+
+        let err = Config::parse(
+            "data_dir = \"d\"\n[storage]\nsearch = \"solr\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("solr"), "{msg}");
+        assert!(
+            msg.contains("embedded") && msg.contains("elasticsearch"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_selected_backend_without_its_settings_is_refused() {
+        let err = Config::parse(
+            "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("[storage.scylla]") && msg.contains("contact_points"),
+            "{msg}"
+        );
+
+        let err = Config::parse(
+            "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\n[storage.scylla]\ncontact_points = []",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("[storage.scylla]") && msg.contains("contact_points"),
+            "{msg}"
+        );
+
+        let err = Config::parse(
+            "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\n[storage.scylla]\nkeyspace = \"k\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("contact_points"), "{msg}");
+
+        let err = Config::parse(
+            "data_dir = \"d\"\n[storage]\nsearch = \"elasticsearch\"",
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("[storage.elasticsearch]") && msg.contains("nodes"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`config`]: the TOML configuration with `CALIOPEN_*` overrides.
 //! - [`registry`]: deployments: deploy, activate, rollback, shadow, restore at start.
 //! - [`admin`]: the admin HTTP API and `/metrics`.
+//! - [`storage`]: the configured backends per storage role, opened and closed.
 //! - [`server`]: `caliopen serve`: storage, core, pipeline, LMTP and HTTP listeners.
 
 pub mod admin;
@@ -26,4 +27,5 @@ pub mod outbound;
 pub mod pipeline;
 pub mod registry;
 pub mod server;
+pub mod storage;
 pub mod wasm;

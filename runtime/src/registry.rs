@@ -2,7 +2,8 @@
 //! and the admin API. A deploy validates and compiles off the hot path, stores the
 //! version in the records store, then switches the slot atomically; calls in flight
 //! finish on the version they started with. Active versions live in the store, so a
-//! restart (or another node) comes back to them.
+//! restart comes back to them, and [`Registry::sync`] (run periodically by `serve`
+//! when the records store is shared) picks up what other nodes deployed.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -269,6 +270,68 @@ impl Registry {
             }
         }
         Ok(restored)
+    }
+
+    /// Catches up with deployments made by other nodes sharing the records store:
+    /// for each stored slot whose active (or shadow) version is not the one loaded
+    /// here, loads the stored version and installs it. Returns the slots changed.
+    /// Cheap when nothing changed: one read of the slot states.
+    pub async fn sync(&self) -> Result<Vec<String>, DeployError> {
+        let _op = self.op.lock().await;
+        let mut changed = Vec::new();
+        for state in self.core.slots().await? {
+            let chain = self.slots.snapshot();
+            let qualifier = chain
+                .qualifiers
+                .iter()
+                .find(|q| q.active.manifest.slot == state.slot);
+            let loaded_active = chain
+                .parser
+                .iter()
+                .chain(chain.broker.iter())
+                .chain(qualifier.map(|q| &q.active))
+                .find(|c| c.manifest.slot == state.slot)
+                .map(|c| c.manifest.to_string());
+            let loaded_shadow =
+                qualifier.and_then(|q| q.shadow.as_ref().map(|(c, _)| c.manifest.to_string()));
+            if let Some(active) = &state.active
+                && loaded_active.as_ref() != Some(active)
+            {
+                let Some(component) = self.stored(&state.slot, active).await? else {
+                    continue;
+                };
+                self.slots.install(component);
+                changed.push(format!("{} (active: {active})", state.slot));
+            }
+            match &state.shadow {
+                Some(shadow) if loaded_shadow.as_ref() != Some(shadow) => {
+                    if let Some(component) = self.stored(&state.slot, shadow).await? {
+                        self.slots.install_shadow(component);
+                        changed.push(format!("{} (shadow: {shadow})", state.slot));
+                    }
+                }
+                None if loaded_shadow.is_some() => {
+                    self.slots.remove_shadow(&state.slot);
+                    changed.push(format!("{} (shadow removed)", state.slot));
+                }
+                _ => {}
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Loads the stored `name@version` of a slot; `None` (logged) when missing.
+    async fn stored(
+        &self,
+        slot: &str,
+        id: &str,
+    ) -> Result<Option<Arc<LoadedComponent>>, DeployError> {
+        let (name, version) = id.split_once('@').unwrap_or((id, ""));
+        let Some(record) = self.core.component_record(name, version).await? else {
+            tracing::error!(%slot, component = %id, "version missing from the store");
+            return Ok(None);
+        };
+        Ok(Some(self.load_record(&record).await?))
     }
 
     /// Every slot with its history.

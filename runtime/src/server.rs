@@ -8,16 +8,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use caliopen_core::Core;
-use caliopen_storage_embedded::EmbeddedStorage;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, AdminState};
-use crate::config::Config;
+use crate::config::{Config, RecordsBackend};
 use crate::outbound::BrokerRenderer;
 use crate::pipeline::{ComponentPipeline, Slots};
 use crate::registry::Registry;
+pub use crate::storage::{Storage, open_storage};
 use crate::wasm::{Manifest, WasmEngine};
 
 /// A running node.
@@ -29,23 +29,11 @@ pub struct Running {
     pub admin: SocketAddr,
     pub registry: Arc<Registry>,
     pub engine: Arc<WasmEngine>,
-    storage: EmbeddedStorage,
+    storage: Storage,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     workers: caliopen_core::delivery::DeliveryWorkers,
     indexer: JoinHandle<()>,
-}
-
-/// Opens the embedded store of a configuration (for CLI commands and `serve`).
-pub fn open_storage(config: &Config) -> anyhow::Result<EmbeddedStorage> {
-    EmbeddedStorage::open(&config.data_dir.join("store"), config.storage.embedded).with_context(
-        || {
-            format!(
-                "cannot open the store in {} (is another Caliopen process using it?)",
-                config.data_dir.display()
-            )
-        },
-    )
 }
 
 /// The admin token: configured, or read from (or generated once into) the data directory.
@@ -80,7 +68,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Starts a node; it runs until [`Running::shutdown`].
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    let storage = open_storage(&config)?;
+    let storage = open_storage(&config).await?;
     let core = Core::new(storage.stores(), config.core.clone());
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);
     let slots = Arc::new(Slots::default());
@@ -148,6 +136,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         tracing::warn!("no [outbound] relay is configured: sent mail waits in the queue");
     }
 
+    if config.storage.records != RecordsBackend::Embedded {
+        tasks.push(spawn_registry_sync(registry.clone(), stopped.clone()));
+    }
+
     tracing::info!(%http, %lmtp, %admin, data_dir = %config.data_dir.display(), "caliopen is serving");
     Ok(Running {
         core,
@@ -188,6 +180,35 @@ async fn bootstrap_components(
         tracing::info!(component = %report.component, slot = %report.slot, load_ms = report.load_ms, "configured component deployed");
     }
     Ok(())
+}
+
+/// How often a node with a shared records store looks for deployments made by others.
+const REGISTRY_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Periodically loads the component versions other nodes activated, until `stopped`.
+fn spawn_registry_sync(
+    registry: Arc<Registry>,
+    mut stopped: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REGISTRY_SYNC_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = stopped.wait_for(|s| *s) => return,
+                _ = tick.tick() => {}
+            }
+            match registry.sync().await {
+                Ok(changed) => {
+                    for slot in changed {
+                        tracing::info!(%slot, "component activated by another node loaded");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot check the deployed components"),
+            }
+        }
+    })
 }
 
 async fn serve_http(

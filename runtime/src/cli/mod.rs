@@ -133,7 +133,7 @@ where
     F: FnOnce(Core) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let storage = server::open_storage(config)?;
+    let storage = server::open_storage(config).await?;
     let core = Core::new(storage.stores(), config.core.clone());
     let result = f(core).await;
     storage.close().await.context("closing the store")?;
