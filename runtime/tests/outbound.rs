@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,71 +16,9 @@ use caliopen_core::service::drafts::{DraftParticipant, NewDraft};
 use caliopen_runtime::outbound::BrokerRenderer;
 use caliopen_smtp::outbound::{OutboundSettings, RelayTls};
 use common::inproc::InProcess;
-use common::root;
+use common::relay::Relay;
 use mail_parser::MimeHeaders as _;
 use uuid::Uuid;
-
-/// The aiosmtpd relay, stopped on drop.
-struct Relay {
-    child: Child,
-    port: u16,
-    spool: tempfile::TempDir,
-}
-
-impl Relay {
-    fn start(auth: Option<(&Path, &Path)>) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let spool = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new("/usr/bin/python3");
-        cmd.arg(root().join("runtime/tests/support/relay.py"))
-            .arg(port.to_string())
-            .arg(spool.path());
-        if let Some((cert, key)) = auth {
-            cmd.args([cert.as_os_str(), key.as_os_str()])
-                .args(["relay-user", "relay-secret"]);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect(
-                "python3 with aiosmtpd (Debian python3-aiosmtpd, installed by cargo xtask setup)",
-            );
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert_eq!(line.trim(), "ready", "the relay did not start");
-        Self { child, port, spool }
-    }
-
-    /// (envelope, bytes) of every message received, in order.
-    fn received(&self) -> Vec<(serde_json::Value, Vec<u8>)> {
-        let mut out = Vec::new();
-        for n in 1.. {
-            let base = self.spool.path().join(n.to_string());
-            let Ok(meta) = std::fs::read(base.with_extension("json")) else {
-                break;
-            };
-            let raw = std::fs::read(base.with_extension("eml")).unwrap();
-            out.push((serde_json::from_slice(&meta).unwrap(), raw));
-        }
-        out
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A node that renders with the broker component and sends through `settings`.
 async fn node(settings: OutboundSettings) -> (InProcess, tokio::sync::oneshot::Sender<()>) {

@@ -32,3 +32,4 @@ pub fn manifest(dir: &str) -> caliopen_runtime::wasm::Manifest {
 
 pub mod inproc;
 pub mod node;
+pub mod relay;

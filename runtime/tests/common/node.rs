@@ -296,6 +296,45 @@ print(json.dumps(codes))
         ])
     }
 
+    /// An authenticated request with an optional JSON body.
+    pub fn call(
+        &self,
+        s: &Session,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.user_id, s.token));
+        let body = body.map(Value::to_string);
+        let mut args = vec![
+            "-X".to_owned(),
+            method.to_owned(),
+            "-H".to_owned(),
+            format!("Authorization: Bearer {auth}"),
+            "-H".to_owned(),
+            format!("X-Caliopen-Device-ID: {}", s.device),
+        ];
+        if let Some(body) = body {
+            args.extend(["-H".into(), "content-type: application/json".into()]);
+            args.extend(["-d".into(), body]);
+        }
+        args.push(self.url(path));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.curl(&args)
+    }
+
+    /// An unauthenticated POST of a JSON body.
+    pub fn post_anonymous(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.curl(&[
+            "-H",
+            "content-type: application/json",
+            "-d",
+            &body.to_string(),
+            &self.url(path),
+        ])
+    }
+
     /// GETs `path` until `done` holds for the answer.
     pub fn poll(
         &self,
