@@ -300,3 +300,87 @@ async fn public_keys_are_added_read_relabelled_and_deleted() {
             .await,
     );
 }
+
+/// A memoized context (what one message's component chain sees) reads the store
+/// once: lookups, tags and settings are one snapshot, and a change shows in the
+/// next context, not in this one. A plain context always reads the store.
+#[tokio::test]
+async fn a_memoized_context_is_one_snapshot_of_the_users_data() {
+    use caliopen_core::context::UserContext;
+    use caliopen_core::service::tags::NewTag;
+
+    let node = Node::new().await;
+    let owner = node.user("owner").await;
+    let plain = UserContext::for_user(&node.core, owner.id).await.unwrap();
+    let memo = plain.memoized();
+    assert!(
+        memo.contact_by_address("ann@x.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let tags_before = memo.tags().await.unwrap().len();
+
+    let ann = node
+        .core
+        .create_contact(owner.id, contact("Ann", "ann@x.org"))
+        .await
+        .unwrap();
+    node.core
+        .create_tag(
+            owner.id,
+            NewTag {
+                label: "later".into(),
+                importance_level: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    // The memoized context keeps what it read, whatever the case of the address.
+    assert!(
+        memo.contact_by_address(" ANN@x.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(memo.tags().await.unwrap().len(), tags_before);
+    // The plain context and a fresh snapshot see the change.
+    let found = plain
+        .contact_by_address("ann@x.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, ann.id);
+    let fresh = plain.memoized();
+    assert_eq!(
+        fresh
+            .contact_by_address("Ann@X.org")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        ann.id
+    );
+    assert_eq!(fresh.tags().await.unwrap().len(), tags_before + 1);
+    // Settings: read once, then remembered.
+    let display = "message_display_format";
+    assert_eq!(
+        fresh.setting(display).await.unwrap().as_deref(),
+        Some("\"rich_text\"")
+    );
+    let plain_text = patch(json!({"message_display_format": "plain_text",
+        "current_state": {"message_display_format": "rich_text"}}));
+    node.core
+        .patch_settings(owner.id, &plain_text)
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh.setting(display).await.unwrap().as_deref(),
+        Some("\"rich_text\"")
+    );
+    assert_eq!(
+        plain.setting(display).await.unwrap().as_deref(),
+        Some("\"plain_text\"")
+    );
+}
