@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use caliopen_core::context::UserContext;
 use caliopen_core::delivery::{MailProcessor, MergedVerdict, ProcessedMail, ProcessingError};
 use caliopen_core::model::message::RuleHit;
+use caliopen_storage_traits::blocking::blocking_allowed;
 use chrono::{DateTime, Utc};
 
 use crate::convert;
@@ -198,12 +199,18 @@ impl MailProcessor for ComponentPipeline {
     ) -> Result<ProcessedMail, ProcessingError> {
         let chain = self.slots.snapshot();
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || run(&engine, &chain, &user, &raw, received_at))
-            .await
-            .map_err(|e| ProcessingError::Transient {
-                stage: "runtime".into(),
-                reason: format!("processing task failed: {e}"),
-            })?
+        // One snapshot of the user's tags, settings and contacts for the whole chain.
+        let user = user.memoized();
+        // Components run on this blocking thread and their host calls wait for core
+        // here, so the embedded store may read on it rather than hand off to another.
+        tokio::task::spawn_blocking(move || {
+            blocking_allowed(|| run(&engine, &chain, &user, &raw, received_at))
+        })
+        .await
+        .map_err(|e| ProcessingError::Transient {
+            stage: "runtime".into(),
+            reason: format!("processing task failed: {e}"),
+        })?
     }
 }
 

@@ -141,6 +141,10 @@ fn config(settings: &EngineSettings, pooling: bool) -> Config {
         .consume_fuel(settings.fuel)
         .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32))
         .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    // `perf` can name guest functions when the engine writes /tmp/perf-<pid>.map.
+    if std::env::var_os("CALIOPEN_WASM_PERFMAP").is_some() {
+        cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let max_memory = settings.max_memory_mib as usize * 1024 * 1024;
         let mut pool = PoolingAllocationConfig::default();

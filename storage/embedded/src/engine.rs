@@ -103,13 +103,17 @@ impl Kv {
         answer.await.map_err(|_| closed())?
     }
 
-    /// Runs a read on the blocking pool, inside the caller's tracing span.
+    /// Runs a read on the blocking pool, inside the caller's tracing span; on this
+    /// thread when the caller allows it to block (`blocking::may_block`).
     pub(crate) async fn read<T, F>(&self, operation: &'static str, f: F) -> StorageResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Spaces) -> StorageResult<T> + Send + 'static,
     {
         let handles = self.handles()?;
+        if caliopen_storage_traits::blocking::may_block() {
+            return f(&handles.spaces);
+        }
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| f(&handles.spaces)))
             .await

@@ -72,3 +72,18 @@ conformance_tests!(TempDirBackend::new());
 async fn whole_suite_on_one_directory() {
     run_all(&TempDirBackend::new()).await;
 }
+
+/// The same suite from a thread that allows blocking (as the runtime's component
+/// threads do): reads then run on the caller's thread instead of the blocking pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_suite_on_a_thread_that_may_block() {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        caliopen_storage_traits::blocking::blocking_allowed(|| {
+            assert!(caliopen_storage_traits::blocking::may_block());
+            handle.block_on(run_all(&TempDirBackend::new()));
+        });
+    })
+    .await
+    .expect("the suite ran");
+}

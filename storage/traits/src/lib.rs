@@ -8,12 +8,15 @@
 //! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
 //! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
 //! - [`error`]: the one error type every backend answers with.
+//! - [`blocking`]: callers on threads made for blocking work, which backends may block
+//!   instead of handing the work to another thread.
 //!
 //! [`Stores`] bundles one implementation of each role; the runtime builds it from the
 //! configuration and core uses nothing else. Backends live in sibling crates
 //! (`caliopen-storage-embedded`, ...) and all pass `caliopen-storage-conformance`.
 
 pub mod blobs;
+pub mod blocking;
 pub mod ephemeral;
 pub mod error;
 pub mod records;

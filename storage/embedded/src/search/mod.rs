@@ -203,6 +203,9 @@ impl EmbeddedSearch {
         T: Send + 'static,
         F: FnOnce(&SearchEngine) -> StorageResult<T> + Send + 'static,
     {
+        if caliopen_storage_traits::blocking::may_block() {
+            return f(&self.engine);
+        }
         let engine = Arc::clone(&self.engine);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| f(&engine)))
