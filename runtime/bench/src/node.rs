@@ -25,6 +25,12 @@ pub const DEFAULT_CHAIN: &[(&str, &str)] = &[
     ("qualifier-importance", "caliopen_qualifier_importance"),
 ];
 
+/// The qualifiers written in Python and JavaScript (`cargo xtask components --interpreted`).
+pub const INTERPRETED: &[(&str, &str)] = &[
+    ("qualifier-python", "caliopen_qualifier_python"),
+    ("qualifier-js", "caliopen_qualifier_js"),
+];
+
 /// The password of every user the scenarios create.
 pub const PASSWORD: &str = "bench password for a bench user";
 

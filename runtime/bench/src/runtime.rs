@@ -116,15 +116,22 @@ impl Scenario for Runtime {
         }
         // Deploy: compile against precompiled load.
         let cache = dir.path().join("bench-cache");
-        for (folder, artefact) in node::DEFAULT_CHAIN {
+        for (folder, artefact) in node::DEFAULT_CHAIN.iter().chain(node::INTERPRETED) {
             out.deploys
                 .push(deploy(ctx, &pooled, folder, artefact, &cache, args.loads)?);
         }
         // Memory.
+        let mean = (corpus.bytes / corpus.raw.len().max(1) as u64) as usize;
+        let typical = corpus
+            .raw
+            .iter()
+            .min_by_key(|m| m.len().abs_diff(mean))
+            .context("an empty corpus")?;
+        out.typical_bytes = typical.len();
         for (mode, engine) in engines {
             out.resident.push((
                 mode,
-                resident_per_instance(engine, &parser_wasm, args.instances)?,
+                resident_per_instance(engine, &parser_wasm, args.instances, typical)?,
             ));
         }
         out.linear = linear_memory(ctx, &pooled, &user, &corpus)?;
@@ -160,6 +167,8 @@ struct Body {
     calls: Vec<(&'static str, Latencies)>,
     deploys: Vec<Deploy>,
     resident: Vec<(&'static str, f64)>,
+    /// Size of the message each instance parsed for `resident`.
+    typical_bytes: usize,
     /// (component, mean peak KiB, max peak KiB)
     linear: Vec<(String, f64, f64)>,
 }
@@ -254,7 +263,9 @@ impl Body {
         }
         let _ = writeln!(
             out,
-            "\nMemory per instance: resident memory added by {instances} live email-parser instances, divided by {instances}:\n"
+            "\nMemory per instance: resident memory added by {instances} live email-parser instances, \
+             each having parsed one corpus message ({} bytes, the nearest to the mean), divided by {instances}:\n",
+            self.typical_bytes
         );
         for (mode, mib) in &self.resident {
             let _ = writeln!(out, "- {mode}: {:.0} KiB per instance", mib * 1024.0);
@@ -297,8 +308,14 @@ fn instantiation(engine: &WasmEngine, wasm: &[u8], iterations: usize) -> anyhow:
     Ok(Latencies::new(samples))
 }
 
-/// Resident memory added per live instance, in MiB.
-fn resident_per_instance(engine: &WasmEngine, wasm: &[u8], count: usize) -> anyhow::Result<f64> {
+/// Resident memory added per live instance, in MiB: each instance has parsed one
+/// corpus message (an instance that has run, not only one that was mapped).
+fn resident_per_instance(
+    engine: &WasmEngine,
+    wasm: &[u8],
+    count: usize,
+    raw: &[u8],
+) -> anyhow::Result<f64> {
     let count = count.clamp(1, 120);
     let engine = engine.engine();
     let component = Component::new(engine, wasm).map_err(wt)?;
@@ -314,6 +331,10 @@ fn resident_per_instance(engine: &WasmEngine, wasm: &[u8], count: usize) -> anyh
         let mut store = Store::new(engine, ());
         store.set_epoch_deadline(1 << 40);
         let instance = pre.instantiate(&mut store).map_err(wt)?;
+        let parser = caliopen_runtime::wasm::bindings::parser::Parser::new(&mut store, &instance)
+            .map_err(wt)?;
+        let parsed = parser.call_parse(&mut store, raw).map_err(wt)?;
+        black_box(parsed.map_err(|e| anyhow::anyhow!("the parser refused: {}", e.message))?);
         live.push((store, instance));
     }
     let after = crate::sys::rss_mib(me).unwrap_or(0.0);

@@ -157,7 +157,11 @@ fn config(settings: &EngineSettings, pooling: bool) -> Config {
             .max_tables_per_component(8)
             .max_core_instances_per_component(32)
             .max_component_instance_size(1 << 20)
-            .max_core_instance_size(1 << 20);
+            .max_core_instance_size(1 << 20)
+            // Tables are small: zeroing them in place when an instance ends costs less
+            // than returning their pages to the kernel and faulting them in again
+            // (instantiation of the test qualifier: 14 µs -> 6 µs, `caliopen-bench runtime`).
+            .table_keep_resident(64 * 1024);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     cfg
