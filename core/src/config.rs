@@ -23,6 +23,7 @@ pub struct CoreConfig {
     #[serde(with = "secs")]
     pub password_reset_ttl: Duration,
     pub delivery: DeliveryConfig,
+    pub index: IndexConfig,
 }
 
 impl Default for CoreConfig {
@@ -35,6 +36,7 @@ impl Default for CoreConfig {
             device_validation_ttl: Duration::from_secs(24 * 3600),
             password_reset_ttl: Duration::from_secs(3600),
             delivery: DeliveryConfig::default(),
+            index: IndexConfig::default(),
         }
     }
 }
@@ -62,6 +64,26 @@ impl Default for DeliveryConfig {
             max_attempts: 5,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// How the indexer feeds the search role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Shortest time between two search commits while mail keeps coming: entries
+    /// that arrive meanwhile go into the next commit together. A message arriving
+    /// after a quiet spell is indexed at once; under load, search trails the store
+    /// by at most about this much.
+    #[serde(with = "millis")]
+    pub commit_interval: Duration,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            commit_interval: Duration::from_millis(1000),
         }
     }
 }

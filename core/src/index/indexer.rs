@@ -53,14 +53,21 @@ impl Core {
     }
 
     /// Runs the indexer until the task is aborted: woken by new outbox entries,
-    /// and every second in case another node wrote some.
+    /// and every second in case another node wrote some. After a partial batch it
+    /// lets `commit_interval` pass, so that a stream of mail makes a few large
+    /// commits rather than one small commit (and index segment) per message.
     pub fn spawn_indexer(&self) -> JoinHandle<()> {
         let core = self.clone();
         tokio::spawn(async move {
             let mut failures = 0u32;
+            let interval = core.config().index.commit_interval;
             loop {
                 match core.index_pending(BATCH).await {
-                    Ok(n) if n > 0 => failures = 0,
+                    Ok(n) if n >= BATCH => failures = 0,
+                    Ok(n) if n > 0 => {
+                        failures = 0;
+                        tokio::time::sleep(interval).await;
+                    }
                     Ok(_) => {
                         failures = 0;
                         let _ = tokio::time::timeout(
