@@ -15,6 +15,7 @@
 //! - [`admin`]: the admin HTTP API and `/metrics`.
 //! - [`storage`]: the configured backends per storage role, opened and closed.
 //! - [`server`]: `caliopen serve`: storage, core, pipeline, LMTP and HTTP listeners.
+//! - [`trim`]: hands the memory freed after a compilation back to the system.
 
 pub mod admin;
 #[allow(clippy::print_stdout)] // a command line answers on stdout
@@ -28,4 +29,5 @@ pub mod pipeline;
 pub mod registry;
 pub mod server;
 pub mod storage;
+pub mod trim;
 pub mod wasm;

@@ -91,7 +91,11 @@ impl Registry {
         let cache = self.cache.clone();
         let started = Instant::now();
         let (component, how) = tokio::task::spawn_blocking(move || {
-            LoadedComponent::load(&engine, manifest, &wasm, Some(&cache))
+            let loaded = LoadedComponent::load(&engine, manifest, &wasm, Some(&cache));
+            if matches!(loaded, Ok((_, CompileSource::Compiled))) {
+                crate::trim::release_free_memory();
+            }
+            loaded
         })
         .await
         .map_err(|e| DeployError::Refused(format!("compilation task failed: {e}")))??;
