@@ -79,18 +79,39 @@ pub fn collapse_whitespace(text: &str) -> String {
 }
 
 /// The first `max_chars` characters of a text with whitespace collapsed, cut at a
-/// word boundary when one is near, with `…` when cut.
+/// word boundary when one is near, with `…` when cut. Reads only as much of the text
+/// as the excerpt needs (message lists make one per message, of bodies of any size).
 pub fn excerpt(text: &str, max_chars: usize) -> String {
-    let text = collapse_whitespace(text);
-    if text.chars().count() <= max_chars {
-        return text;
+    let mut out = String::new();
+    let mut chars = 0;
+    let mut cut = false;
+    for word in text.split_whitespace() {
+        let sep = usize::from(!out.is_empty());
+        let len = word.chars().count();
+        if chars + sep + len > max_chars {
+            // `out` becomes the first `max_chars` characters of the collapsed text.
+            if sep == 1 && chars < max_chars {
+                out.push(' ');
+                chars += 1;
+            }
+            out.extend(word.chars().take(max_chars - chars));
+            cut = true;
+            break;
+        }
+        if sep == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        chars += sep + len;
     }
-    let cut: String = text.chars().take(max_chars).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if i >= cut.len() / 2 => &cut[..i],
-        _ => &cut[..],
+    if !cut {
+        return out;
+    }
+    let kept = match out.rfind(' ') {
+        Some(i) if i >= out.len() / 2 => &out[..i],
+        _ => &out[..],
     };
-    format!("{cut}…")
+    format!("{kept}…")
 }
 
 #[cfg(test)]
@@ -102,6 +123,42 @@ mod tests {
         let html = "<html><head><title>t</title></head><body><p>Hello&nbsp;<b>world</b> &amp; co</p>\
                     <script>alert('x')</script><p>caf&#233; &#x263A;</p></body></html>";
         assert_eq!(html_to_text(html), "Hello world & co café ☺");
+    }
+
+    #[test]
+    fn excerpt_is_the_cut_of_the_collapsed_text() {
+        // What `excerpt` must equal: collapse everything, then cut.
+        fn reference(text: &str, max: usize) -> String {
+            let text = collapse_whitespace(text);
+            if text.chars().count() <= max {
+                return text;
+            }
+            let cut: String = text.chars().take(max).collect();
+            let cut = match cut.rfind(' ') {
+                Some(i) if i >= cut.len() / 2 => &cut[..i],
+                _ => &cut[..],
+            };
+            format!("{cut}…")
+        }
+        let texts = [
+            "",
+            "   ",
+            "one",
+            "one two   three",
+            "  alpha\tbeta\n\ngamma delta  ",
+            "averyveryverylongwordindeed and more",
+            "café ☺ naïve résumé déjà vu",
+            "a b c d e f g h i j k l m n o p",
+        ];
+        for text in texts {
+            for max in 0..40 {
+                assert_eq!(
+                    excerpt(text, max),
+                    reference(text, max),
+                    "{text:?} at {max}"
+                );
+            }
+        }
     }
 
     #[test]

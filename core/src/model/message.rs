@@ -174,11 +174,10 @@ pub struct Message {
 impl Message {
     /// A short plain-text preview of the body.
     pub fn excerpt(&self, max_chars: usize) -> String {
-        let text = match (&self.body_plain, &self.body_html) {
-            (Some(p), _) if !p.trim().is_empty() => p.clone(),
-            (_, Some(h)) => crate::text::html_to_text(h),
+        match (&self.body_plain, &self.body_html) {
+            (Some(p), _) if !p.trim().is_empty() => crate::text::excerpt(p, max_chars),
+            (_, Some(h)) => crate::text::excerpt(&crate::text::html_to_text(h), max_chars),
             _ => String::new(),
-        };
-        crate::text::excerpt(&text, max_chars)
+        }
     }
 }
