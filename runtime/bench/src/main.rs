@@ -25,6 +25,7 @@
 //! - [`runtime`]: instantiation, call overhead, deploy, memory per instance.
 //! - [`api`]: insert rate, then list and search latency under `wrk` on 100k messages.
 //! - [`memory`]: resident memory of `caliopen serve` at idle and under ingest.
+//! - [`swap`]: ingest throughput while a qualifier is deployed and rolled back.
 //!
 //! A new scenario is one module implementing [`scenario::Scenario`] plus one line in
 //! [`scenario::all`].
@@ -43,6 +44,7 @@ mod report;
 mod runtime;
 mod scenario;
 mod stats;
+mod swap;
 mod sys;
 mod wrk;
 

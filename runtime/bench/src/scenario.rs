@@ -26,6 +26,7 @@ pub fn all() -> Vec<&'static dyn Scenario> {
         &crate::runtime::Runtime,
         &crate::api::Api,
         &crate::memory::Memory,
+        &crate::swap::Swap,
     ]
 }
 

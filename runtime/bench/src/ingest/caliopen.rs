@@ -117,6 +117,11 @@ impl Caliopen {
         Ok(caliopen)
     }
 
+    /// The admin listener (`/metrics`, `/admin`).
+    pub fn admin(&self) -> SocketAddr {
+        self.admin
+    }
+
     /// Reads `/metrics`.
     pub fn metrics(&self) -> anyhow::Result<Metrics> {
         let url = format!("http://{}/metrics", self.admin);
