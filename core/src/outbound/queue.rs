@@ -16,7 +16,7 @@ use crate::index::outbox;
 use crate::model::Message;
 use crate::model::message::SendState;
 use crate::model::notification::TtlClass;
-use crate::service::notifications::NewNotification;
+use crate::service::notifications::{NewNotification, notification, put_notification};
 use crate::tables::{MESSAGES, OUTBOUND};
 use crate::{Core, now};
 
@@ -196,13 +196,10 @@ impl Core {
                 &IndexOp::Upsert(Document::Message(message_document(m))),
             );
         }
-        self.stores().records.write(batch).await?;
+        // The bounce notice goes in the same batch as the state it reports.
         if let (SendState::Bounced { reason }, Some(m)) = (&state, &message) {
-            let body = format!(
-                "your message `{}` could not be delivered: {reason}",
-                m.subject
-            );
-            self.notify(
+            let body = bounce_notice(&m.subject, reason);
+            let notice = notification(
                 job.user_id,
                 NewNotification {
                     emitter: "outbound".into(),
@@ -211,10 +208,62 @@ impl Core {
                     body,
                     ttl: TtlClass::Long,
                 },
-            )
-            .await?;
+            )?;
+            put_notification(&mut batch, &notice);
         }
+        self.stores().records.write(batch).await?;
         self.wake_indexer();
         Ok(())
+    }
+}
+
+/// The body of a bounce notification. What the relay said is not ours to trust: it is
+/// made valid notification text (no control characters, at most 4096 characters), so
+/// that the notice can never fail the batch that records the bounce.
+fn bounce_notice(subject: &str, reason: &str) -> String {
+    let mut body: String = format!("your message `{subject}` could not be delivered: {reason}")
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect();
+    truncate_chars(&mut body, 4096);
+    body
+}
+
+/// Cuts `text` to at most `max` bytes, on a character boundary.
+fn truncate_chars(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounce_notice_is_always_valid_notification_text() {
+        let hostile = format!("550 5.1.1 no\r\nsuch\u{0}user {}", "é".repeat(5000));
+        let body = bounce_notice("hello", &hostile);
+        assert!(
+            body.starts_with(
+                "your message `hello` could not be delivered: 550 5.1.1 no \nsuch user"
+            )
+        );
+        assert!(body.len() <= 4096);
+        let notice = notification(
+            Uuid::nil(),
+            NewNotification {
+                emitter: "outbound".into(),
+                kind: "alert".into(),
+                reference: "x".into(),
+                body,
+                ttl: TtlClass::Long,
+            },
+        );
+        assert!(notice.is_ok(), "{notice:?}");
     }
 }

@@ -30,37 +30,10 @@ impl Core {
     /// Stores a notification for a user.
     #[tracing::instrument(skip(self, new), fields(emitter = %new.emitter))]
     pub async fn notify(&self, user_id: Uuid, new: NewNotification) -> CoreResult<Notification> {
-        for (field, value, max) in [
-            ("emitter", &new.emitter, 64),
-            ("type", &new.kind, 64),
-            ("reference", &new.reference, 256),
-            ("body", &new.body, 4096),
-        ] {
-            validate::text(field, value, max)?;
-        }
-        if new.emitter.is_empty() {
-            return Err(CoreError::invalid("emitter", "is required"));
-        }
         self.user(user_id).await?;
-        let date = now();
-        let notification = Notification {
-            id: Uuid::now_v7(),
-            user_id,
-            emitter: new.emitter,
-            kind: new.kind,
-            reference: new.reference,
-            body: new.body,
-            date_insert: date,
-            expires_at: date + new.ttl.duration(),
-            ttl_class: new.ttl,
-        };
+        let notification = notification(user_id, new)?;
         let mut batch = Batch::new();
-        batch.put(
-            NOTIFICATIONS,
-            Scope::User(user_id),
-            notification.id.as_bytes().to_vec(),
-            encode(&notification),
-        );
+        put_notification(&mut batch, &notification);
         self.stores().records.write(batch).await?;
         Ok(notification)
     }
@@ -163,4 +136,41 @@ impl Core {
             }
         }
     }
+}
+
+/// A validated notification of `user_id`, not written yet (see [`put_notification`]).
+pub(crate) fn notification(user_id: Uuid, new: NewNotification) -> CoreResult<Notification> {
+    for (field, value, max) in [
+        ("emitter", &new.emitter, 64),
+        ("type", &new.kind, 64),
+        ("reference", &new.reference, 256),
+        ("body", &new.body, 4096),
+    ] {
+        validate::text(field, value, max)?;
+    }
+    if new.emitter.is_empty() {
+        return Err(CoreError::invalid("emitter", "is required"));
+    }
+    let date = now();
+    Ok(Notification {
+        id: Uuid::now_v7(),
+        user_id,
+        emitter: new.emitter,
+        kind: new.kind,
+        reference: new.reference,
+        body: new.body,
+        date_insert: date,
+        expires_at: date + new.ttl.duration(),
+        ttl_class: new.ttl,
+    })
+}
+
+/// Adds `notification` to `batch`, so that it is written with what it reports.
+pub(crate) fn put_notification(batch: &mut Batch, notification: &Notification) {
+    batch.put(
+        NOTIFICATIONS,
+        Scope::User(notification.user_id),
+        notification.id.as_bytes().to_vec(),
+        encode(notification),
+    );
 }
