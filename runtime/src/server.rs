@@ -57,6 +57,24 @@ pub fn admin_token(config: &Config) -> anyhow::Result<String> {
     Ok(token)
 }
 
+/// Fails with a clear message when the data directory cannot be written: the store,
+/// the delivery queue and the component cache live there, so nothing could be accepted.
+fn check_writable(dir: &Path) -> anyhow::Result<()> {
+    let probe = dir.join(".caliopen-write-check");
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::File::open(&probe)?.sync_all())
+        .and_then(|()| std::fs::remove_file(&probe));
+    written.map_err(|e| {
+        anyhow::anyhow!(
+            "the data directory {} is not writable ({e}): Caliopen keeps its store, delivery \
+             queue and component cache there; make it writable (e.g. remount it read-write, \
+             free space) and start again",
+            dir.display()
+        )
+    })
+}
+
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
@@ -68,6 +86,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Starts a node; it runs until [`Running::shutdown`].
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    check_writable(&config.data_dir)?;
     let storage = open_storage(&config).await?;
     let core = Core::new(storage.stores(), config.core.clone());
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);

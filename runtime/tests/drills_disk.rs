@@ -4,6 +4,9 @@
 //! is restarted (the embedded engine refuses writes after a failed one until then), mail is
 //! acknowledged again; every acknowledged mail ends up stored exactly once.
 //!
+//! A read-only data directory: the node, stopped, cannot start on it and says why;
+//! made writable again, it starts and every acknowledged mail is there once.
+//!
 //! Mounting needs root (CAP_SYS_ADMIN): the test uses a tmpfs, or a loop-mounted ext4 image,
 //! and otherwise says why it cannot run and stops.
 
@@ -104,9 +107,6 @@ fn a_full_data_dir_refuses_mail_with_4xx_and_recovers_after_space_returns() {
         || server.log(),
     );
 
-    // A read-only data directory is not drilled yet: `mount -o remount,ro` is refused
-    // (EBUSY) while the server holds files open for writing.
-
     let outcomes = loader.finish();
     let permanent: Vec<&Outcome> = outcomes
         .iter()
@@ -127,5 +127,85 @@ fn a_full_data_dir_refuses_mail_with_4xx_and_recovers_after_space_returns() {
         outcomes.len() - acked.len() - refused,
         started.elapsed()
     );
+    server.kill();
+}
+
+#[test]
+fn a_read_only_data_dir_stops_the_node_with_a_clear_error_and_loses_nothing() {
+    let node = Node::new();
+    let disk = match SmallDisk::mount(&node.dir.path().join("data"), 96) {
+        Ok(disk) => disk,
+        Err(reason) => {
+            eprintln!("SKIPPED drills_disk: {reason}");
+            return;
+        }
+    };
+    node.cli(&["user", "add", USER, "--password-stdin"], Some(PASSWORD))
+        .expect("user add");
+    let server = node.serve();
+    let loader = Loader::start(node.lmtp, 2, 0, 40.0, "read-only", OnError::Retry);
+    wait_for(&loader, 0, 20, "acknowledged mails", is_acked, || {
+        server.log()
+    });
+
+    // Read-only (a remount is refused while the server holds files open: it is
+    // stopped first, as a failing disk would stop it).
+    server.kill();
+    disk.set_read_only(true);
+    let mut child = node
+        .command(&["serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start caliopen serve");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for caliopen serve") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("caliopen serve kept running on a read-only data directory");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().expect("its output");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !status.success(),
+        "serve started on a read-only data dir: {said}"
+    );
+    assert!(
+        said.contains("is not writable") && said.to_lowercase().contains("read-only"),
+        "the error does not say the data directory is read-only: {said}"
+    );
+
+    // Writable again: the node starts and mail flows.
+    disk.set_read_only(false);
+    let server = node.serve();
+    let from = loader.outcomes().len();
+    wait_for(
+        &loader,
+        from,
+        20,
+        "acknowledged mails after the data dir became writable",
+        is_acked,
+        || server.log(),
+    );
+    let outcomes = loader.finish();
+    assert!(
+        !outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Refused(_, code) if *code >= 500)),
+        "a storage fault answered 5xx"
+    );
+    let acked = acked_ids(&outcomes);
+    wait_settled(&server, Duration::from_secs(300));
+    let session = server.login(USER, PASSWORD);
+    assert_stored_once(&acked, &stored_message_ids(&server, &session));
     server.kill();
 }

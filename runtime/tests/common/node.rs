@@ -81,7 +81,7 @@ impl Node {
         std::fs::write(&self.config, text).unwrap();
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_caliopen"));
         cmd.arg("--config")
             .arg(&self.config)
