@@ -12,7 +12,6 @@ use clap::{Args, FromArgMatches};
 
 use crate::corpus::Corpus;
 use crate::ingest::caliopen::{self, Caliopen};
-use crate::lmtp::LoadSpec;
 use crate::scenario::{Context, Scenario, Section};
 use crate::sys;
 
@@ -164,17 +163,7 @@ fn measure(
         config.display()
     );
 
-    let spec = LoadSpec {
-        addr: server.lmtp,
-        connections: args.connections,
-        messages: args.messages,
-        recipients_per_message: 1,
-        mailboxes: users
-            .iter()
-            .map(|u| format!("{u}@{}", caliopen::DOMAIN))
-            .collect(),
-        timeout: Duration::from_secs(120),
-    };
+    let spec = server.load(args.connections, args.messages, &users);
     let done = AtomicBool::new(false);
     let peak = AtomicU64::new(0);
     let (load, drained) = std::thread::scope(|scope| {

@@ -84,18 +84,8 @@ impl Scenario for Swap {
             base: format!("http://{}", server.admin()),
             token: token.trim().to_owned(),
         };
-        let spec = |users: &[String]| LoadSpec {
-            addr: server.lmtp,
-            connections: args.connections,
-            messages: args.messages,
-            recipients_per_message: 1,
-            mailboxes: users
-                .iter()
-                .map(|u| format!("{u}@{}", caliopen::DOMAIN))
-                .collect(),
-            timeout: Duration::from_secs(120),
-        };
-        let (first, second) = (spec(&users[..8]), spec(&users[8..]));
+        let first = server.load(args.connections, args.messages, &users[..8]);
+        let second = server.load(args.connections, args.messages, &users[8..]);
 
         let quiet = phase(&mut server, &first, &corpus, None)?;
         let swapper = Swapper {

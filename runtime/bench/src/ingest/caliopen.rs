@@ -117,6 +117,24 @@ impl Caliopen {
         Ok(caliopen)
     }
 
+    /// An LMTP load on this server: `messages` transactions over `connections`, one
+    /// recipient each, among `users` round robin.
+    pub fn load(
+        &self,
+        connections: usize,
+        messages: u64,
+        users: &[String],
+    ) -> crate::lmtp::LoadSpec {
+        crate::lmtp::LoadSpec {
+            addr: self.lmtp,
+            connections,
+            messages,
+            recipients_per_message: 1,
+            mailboxes: users.iter().map(|u| format!("{u}@{DOMAIN}")).collect(),
+            timeout: Duration::from_secs(120),
+        }
+    }
+
     /// The admin listener (`/metrics`, `/admin`).
     pub fn admin(&self) -> SocketAddr {
         self.admin
