@@ -92,7 +92,11 @@ impl UserContext {
     pub async fn contact_by_address(&self, address: &str) -> CoreResult<Option<Contact>> {
         let key = address.trim().to_lowercase();
         if let Some(memo) = &self.memo
-            && let Some(found) = Memo::get(&memo.contacts).get(&key)
+            && let Some(found) = memo
+                .contacts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
         {
             return Ok(found.clone());
         }

@@ -261,6 +261,11 @@ fn set(table: &mut toml::Table, keys: &[String], value: toml::Value) -> anyhow::
 mod tests {
     use super::*;
 
+    /// The whole error chain of a configuration `Config::parse` refuses.
+    fn refused(text: &str) -> String {
+        format!("{:#}", Config::parse(text, std::iter::empty()).unwrap_err())
+    }
+
     #[test]
     fn every_file_in_configs_parses() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
@@ -407,21 +412,11 @@ mod tests {
 
     #[test]
     fn unknown_storage_backends_are_refused_with_the_valid_names() {
-        let err = Config::parse(
-            "data_dir = \"d\"\n[storage]\nrecords = \"cassandra\"",
-            std::iter::empty(),
-        )
-        .unwrap_err();
-        let msg = format!("{err:#}");
+        let msg = refused("data_dir = \"d\"\n[storage]\nrecords = \"cassandra\"");
         assert!(msg.contains("cassandra"), "{msg}");
         assert!(msg.contains("embedded") && msg.contains("scylla"), "{msg}");
 
-        let err = Config::parse(
-            "data_dir = \"d\"\n[storage]\nsearch = \"solr\"",
-            std::iter::empty(),
-        )
-        .unwrap_err();
-        let msg = format!("{err:#}");
+        let msg = refused("data_dir = \"d\"\n[storage]\nsearch = \"solr\"");
         assert!(msg.contains("solr"), "{msg}");
         assert!(
             msg.contains("embedded") && msg.contains("elasticsearch"),
@@ -431,42 +426,26 @@ mod tests {
 
     #[test]
     fn a_selected_backend_without_its_settings_is_refused() {
-        let err = Config::parse(
-            "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"",
-            std::iter::empty(),
-        )
-        .unwrap_err();
-        let msg = format!("{err:#}");
+        let msg = refused("data_dir = \"d\"\n[storage]\nrecords = \"scylla\"");
         assert!(
             msg.contains("[storage.scylla]") && msg.contains("contact_points"),
             "{msg}"
         );
 
-        let err = Config::parse(
+        let msg = refused(
             "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\n[storage.scylla]\ncontact_points = []",
-            std::iter::empty(),
-        )
-        .unwrap_err();
-        let msg = format!("{err:#}");
+        );
         assert!(
             msg.contains("[storage.scylla]") && msg.contains("contact_points"),
             "{msg}"
         );
 
-        let err = Config::parse(
+        let msg = refused(
             "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\n[storage.scylla]\nkeyspace = \"k\"",
-            std::iter::empty(),
-        )
-        .unwrap_err();
-        let msg = format!("{err:#}");
+        );
         assert!(msg.contains("contact_points"), "{msg}");
 
-        let err = Config::parse(
-            "data_dir = \"d\"\n[storage]\nsearch = \"elasticsearch\"",
-            std::iter::empty(),
-        )
-        .unwrap_err();
-        let msg = format!("{err:#}");
+        let msg = refused("data_dir = \"d\"\n[storage]\nsearch = \"elasticsearch\"");
         assert!(
             msg.contains("[storage.elasticsearch]") && msg.contains("nodes"),
             "{msg}"
