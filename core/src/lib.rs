@@ -53,6 +53,9 @@ struct Inner {
     config: CoreConfig,
     /// Woken when a delivery is accepted.
     delivery_wake: Notify,
+    /// Set when a delivery is put back behind the dispatcher's cursor (a replay):
+    /// its next pass reads the whole queue.
+    delivery_rescan: std::sync::atomic::AtomicBool,
     /// Woken when an outbox entry is written.
     index_wake: Notify,
     /// Serialises signups so that a username is taken once.
@@ -84,6 +87,7 @@ impl Core {
                 stores,
                 config,
                 delivery_wake: Notify::new(),
+                delivery_rescan: std::sync::atomic::AtomicBool::new(false),
                 index_wake: Notify::new(),
                 signup_lock: tokio::sync::Mutex::new(()),
                 user_locks: (0..USER_LOCK_STRIPES)

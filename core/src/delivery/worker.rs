@@ -4,9 +4,11 @@
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use caliopen_storage_traits::blocking::blocking_allowed;
 use caliopen_storage_traits::{Batch, Scan, Scope};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -36,6 +38,26 @@ impl DeliveryWorkers {
 
 type InFlight = Arc<Mutex<HashSet<Uuid>>>;
 
+/// Longest time between two full passes over the delivery queue.
+const FULL_SCAN_EVERY: Duration = Duration::from_secs(1);
+
+/// Where the dispatcher stands in the delivery queue.
+struct Cursor {
+    /// The greatest key read so far: a wake-up reads only past it.
+    last_key: Option<Vec<u8>>,
+    /// When the next pass must read the queue from the start.
+    full_scan_at: Instant,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Self {
+            last_key: None,
+            full_scan_at: Instant::now(),
+        }
+    }
+}
+
 impl Core {
     /// Starts the pipeline over the deliveries in the store (including those left
     /// by a previous run) and the ones accepted from now on.
@@ -53,7 +75,20 @@ impl Core {
             tasks.push(tokio::spawn(async move {
                 while let Some(pending) = rx.recv().await {
                     let id = pending.id;
-                    core.process_delivery(processor.as_ref(), pending).await;
+                    // A delivery is mostly CPU work (the processor) and embedded-store
+                    // reads: it runs on a blocking thread, where both may block, rather
+                    // than hopping to the blocking pool for each read.
+                    let (core, processor) = (core.clone(), processor.clone());
+                    let runtime = tokio::runtime::Handle::current();
+                    let done = tokio::task::spawn_blocking(move || {
+                        blocking_allowed(|| {
+                            runtime.block_on(core.process_delivery(processor.as_ref(), pending))
+                        })
+                    })
+                    .await;
+                    if let Err(e) = done {
+                        tracing::error!(delivery = %id, error = %e, "delivery task failed");
+                    }
                     in_flight
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -69,11 +104,13 @@ impl Core {
     }
 
     async fn dispatch(&self, workers: Vec<mpsc::Sender<PendingDelivery>>, in_flight: InFlight) {
+        let mut cursor = Cursor::default();
         loop {
-            let wait = match self.dispatch_due(&workers, &in_flight).await {
+            let wait = match self.dispatch_due(&workers, &in_flight, &mut cursor).await {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the delivery queue failed");
+                    cursor.full_scan_at = Instant::now();
                     Duration::from_secs(1)
                 }
             };
@@ -85,13 +122,24 @@ impl Core {
 
     /// Hands every due delivery to its worker; returns how long to wait before
     /// looking again (zero when there may be more right away).
+    ///
+    /// Accepted deliveries have time-ordered keys, so a wake-up by a new one only
+    /// reads past the last key seen: a backlog is not read again (and decoded again)
+    /// for each new mail. A full pass, from the start, runs when a retry is due and at
+    /// least every [`FULL_SCAN_EVERY`], for retries and for entries another node (or
+    /// a slower writer) committed behind the cursor.
     async fn dispatch_due(
         &self,
         workers: &[mpsc::Sender<PendingDelivery>],
         in_flight: &InFlight,
+        cursor: &mut Cursor,
     ) -> CoreResult<Duration> {
-        let mut next_due = Duration::from_secs(1);
-        let mut after = None;
+        let rescan = self.inner.delivery_rescan.swap(false, Ordering::AcqRel);
+        let full = rescan || Instant::now() >= cursor.full_scan_at;
+        let mut after = if full { None } else { cursor.last_key.clone() };
+        if full {
+            cursor.full_scan_at = Instant::now() + FULL_SCAN_EVERY;
+        }
         let mut dispatched = 0usize;
         loop {
             let page = self
@@ -99,13 +147,25 @@ impl Core {
                 .records
                 .scan(DELIVERIES, Scope::Global, Scan::all(512).after(after))
                 .await?;
-            for (_, v) in &page.items {
+            for (key, v) in &page.items {
+                if cursor.last_key.as_ref().is_none_or(|last| key > last) {
+                    cursor.last_key = Some(key.clone());
+                }
+                let busy = |id: Uuid| {
+                    in_flight
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .contains(&id)
+                };
+                if Uuid::from_slice(key).is_ok_and(busy) {
+                    continue;
+                }
                 let pending: PendingDelivery = decode(DELIVERIES.name, v)?;
                 let wait = (pending.next_attempt_at - now())
                     .to_std()
                     .unwrap_or(Duration::ZERO);
                 if wait > Duration::ZERO {
-                    next_due = next_due.min(wait);
+                    cursor.full_scan_at = cursor.full_scan_at.min(Instant::now() + wait);
                     continue;
                 }
                 if !in_flight
@@ -117,7 +177,7 @@ impl Core {
                 }
                 let worker = &workers[worker_for(pending.user_id, workers.len())];
                 if worker.send(pending).await.is_err() {
-                    return Ok(next_due);
+                    return Ok(Duration::ZERO);
                 }
                 dispatched += 1;
             }
@@ -127,9 +187,9 @@ impl Core {
             }
         }
         Ok(if dispatched > 0 {
-            Duration::from_millis(50).min(next_due)
+            Duration::ZERO
         } else {
-            next_due
+            cursor.full_scan_at.saturating_duration_since(Instant::now())
         })
     }
 
