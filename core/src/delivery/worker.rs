@@ -82,8 +82,8 @@ impl Core {
                     let runtime = tokio::runtime::Handle::current();
                     let done = tokio::task::spawn_blocking(move || {
                         blocking_allowed(|| {
-                            runtime.block_on(core.process_delivery(processor.as_ref(), pending))
-                        })
+                            runtime.block_on(core.process_delivery(processor.as_ref(), pending));
+                        });
                     })
                     .await;
                     if let Err(e) = done {
@@ -189,7 +189,9 @@ impl Core {
         Ok(if dispatched > 0 {
             Duration::ZERO
         } else {
-            cursor.full_scan_at.saturating_duration_since(Instant::now())
+            cursor
+                .full_scan_at
+                .saturating_duration_since(Instant::now())
         })
     }
 
