@@ -161,7 +161,13 @@ fn config(settings: &EngineSettings, pooling: bool) -> Config {
             // Tables are small: zeroing them in place when an instance ends costs less
             // than returning their pages to the kernel and faulting them in again
             // (instantiation of the test qualifier: 14 µs -> 6 µs, `caliopen-bench runtime`).
-            .table_keep_resident(64 * 1024);
+            .table_keep_resident(64 * 1024)
+            // Linear memories too: on reuse, the pages a call dirtied (found with the
+            // PAGEMAP_SCAN ioctl where the kernel has it, Linux 6.7+) are reset in
+            // place up to 4 MiB instead of being given back and faulted in again
+            // (`caliopen-bench chain`: 876 -> 784 µs per message in Wasm).
+            .linear_memory_keep_resident(4 << 20)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     cfg
