@@ -20,6 +20,8 @@
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
 //! - [`tables`], [`codec`]: how records are laid out and encoded.
 //! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
+//! - [`inline_reads`]: lets a request's reads run on its own worker (protocol
+//!   servers wrap short requests in it).
 
 pub mod codec;
 pub mod config;
@@ -39,6 +41,7 @@ use std::sync::Arc;
 use caliopen_storage_traits::Stores;
 use tokio::sync::Notify;
 
+pub use caliopen_storage_traits::blocking::inline_reads;
 pub use config::CoreConfig;
 pub use error::{CoreError, CoreResult};
 

@@ -18,7 +18,9 @@ pub mod state;
 pub mod views;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 
 pub use state::AppState;
 
@@ -31,5 +33,13 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", routes::api())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(reads_in_place))
         .with_state(state)
+}
+
+/// A request's reads are short (a token, a page of records): the embedded store
+/// answers them on the worker that runs the request instead of handing each one to
+/// the blocking pool and back (`GET /api/v2/messages` under `wrk`: see BENCHMARKS.md).
+async fn reads_in_place(request: Request, next: Next) -> Response {
+    caliopen_core::inline_reads(next.run(request)).await
 }

@@ -6,8 +6,17 @@
 //! their host calls wait for core there) gains nothing from the hand-off to another
 //! thread and pays two context switches for it: it wraps its work in
 //! [`blocking_allowed`], and backends ask [`may_block`] before handing off.
+//!
+//! A future can carry the same permission into each of its polls, on whatever
+//! async worker runs it: [`inline_reads`]. That trades a worker blocked for the
+//! length of a read against two thread hand-offs per read, which is right for
+//! request handlers whose reads are short point reads and page scans answered
+//! from the engine's caches.
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 thread_local! {
     static MAY_BLOCK: Cell<bool> = const { Cell::new(false) };
@@ -31,9 +40,41 @@ pub fn may_block() -> bool {
     MAY_BLOCK.with(Cell::get)
 }
 
+/// Wraps a future so that every poll of it runs inside [`blocking_allowed`].
+pub fn inline_reads<F: Future>(future: F) -> InlineReads<F> {
+    InlineReads {
+        inner: Box::pin(future),
+    }
+}
+
+/// The future of [`inline_reads`].
+#[derive(Debug)]
+pub struct InlineReads<F> {
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for InlineReads<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        blocking_allowed(|| self.inner.as_mut().poll(cx))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_inline_reads_future_may_block_in_its_polls_only() {
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut polled = Box::pin(inline_reads(std::future::poll_fn(|_| {
+            Poll::Ready(may_block())
+        })));
+        assert_eq!(polled.as_mut().poll(&mut cx), Poll::Ready(true));
+        assert!(!may_block(), "the permission ends with the poll");
+    }
 
     #[test]
     fn the_permission_holds_inside_and_is_restored_after() {

@@ -7,14 +7,15 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use caliopen_core::service::drafts::NewDraft;
 use caliopen_core::service::messages::MessageFilter;
 use caliopen_core::service::patch::MergePatch;
 use caliopen_core::service::validate;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -54,7 +55,7 @@ async fn list(
     caller: Caller,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (limit, offset) = validate::page(q.limit, q.offset, 20, 1000)?;
     let (pi_min, pi_max) = range_header(&headers, "x-caliopen-pi", 0, 100)?.unwrap_or((0, 100));
@@ -70,22 +71,30 @@ async fn list(
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
     let (total, messages) = state.core.list_messages(user, &filter).await?;
-    Ok(Json(json!({
-        "total": total,
-        "messages": messages.iter().map(|m| views::message::message(m, &settings)).collect::<Vec<_>>(),
-    })))
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|m| views::message::message(m, &settings))
+        .collect();
+    Ok(Json(MessageList { total, messages }).into_response())
+}
+
+/// The answer of `GET /v2/messages`.
+#[derive(Serialize)]
+struct MessageList<'a> {
+    total: u64,
+    messages: Vec<views::message::MessageView<'a>>,
 }
 
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
     Path(message_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let id = parse_id("message_id", &message_id)?;
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
     let message = state.core.message(user, id).await?;
-    Ok(Json(views::message::message(&message, &settings)))
+    Ok(Json(views::message::message(&message, &settings)).into_response())
 }
 
 /// `200 {location}`: a draft from one of the user's identities.
@@ -139,12 +148,12 @@ async fn actions(
     caller: Caller,
     Path(message_id): Path<String>,
     JsonBody(body): JsonBody<ActionsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let id = parse_id("message_id", &message_id)?;
     let user = caller.user_id();
     let message = state.core.message_actions(user, id, &body.actions).await?;
     let settings = state.core.settings(user).await?;
-    Ok(Json(views::message::message(&message, &settings)))
+    Ok(Json(views::message::message(&message, &settings)).into_response())
 }
 
 /// `204`: `{tags, current_state: {tags}}`.

@@ -1,9 +1,12 @@
 //! `MessageV2`.
 
-use caliopen_core::model::{Message, Participant, ParticipantRole, Settings};
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
-use super::{date, pi};
+use caliopen_core::model::{Message, Participant, ParticipantRole, Pi, Settings};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::date;
 
 /// Characters of body shown in `excerpt`.
 const EXCERPT_CHARS: usize = 200;
@@ -11,93 +14,159 @@ const EXCERPT_CHARS: usize = 200;
 /// A message as clients get it: `body` is the HTML or the plain body as the user's
 /// `message_display_format` asks (`body_is_plain` says which), List-ID
 /// participants are left out (the spec's participant types do not include it).
-pub fn message(m: &Message, settings: &Settings) -> Value {
+///
+/// Serialised straight from the stored message (no intermediate `Value`, no copy
+/// of the bodies): lists of messages are the API's heaviest answers.
+pub fn message<'a>(m: &'a Message, settings: &Settings) -> MessageView<'a> {
     let wants_html = settings.message_display_format != "plain_text";
     let (body, body_is_plain) = match (&m.body_html, &m.body_plain) {
-        (Some(html), _) if wants_html => (html.clone(), false),
-        (_, Some(plain)) => (plain.clone(), true),
-        (Some(html), None) => (html.clone(), false),
-        (None, None) => (String::new(), true),
+        (Some(html), _) if wants_html => (html.as_str(), false),
+        (_, Some(plain)) => (plain.as_str(), true),
+        (Some(html), None) => (html.as_str(), false),
+        (None, None) => ("", true),
     };
-    let participants: Vec<Value> = m
-        .participants
-        .iter()
-        .filter(|p| p.role != ParticipantRole::ListId)
-        .map(participant)
-        .collect();
-    let attachments: Vec<Value> = m
-        .attachments
-        .iter()
-        .map(|a| {
-            json!({
-                "content_type": a.content_type,
-                "file_name": a.file_name,
-                "is_inline": a.is_inline,
-                "size": a.size,
-                "url": format!("/api/v2/messages/{}/attachments/{}", m.id, a.index),
+    let refs = &m.external_references;
+    MessageView {
+        message_id: m.id,
+        user_id: m.user_id,
+        discussion_id: &m.discussion_id,
+        protocol: &m.protocol,
+        subject: &m.subject,
+        body,
+        body_is_plain,
+        excerpt: m.excerpt(EXCERPT_CHARS),
+        date: date(&m.date),
+        date_insert: date(&m.date_insert),
+        date_sort: date(&m.date_sort),
+        participants: m
+            .participants
+            .iter()
+            .filter(|p| p.role != ParticipantRole::ListId)
+            .map(participant)
+            .collect(),
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| AttachmentView {
+                content_type: &a.content_type,
+                file_name: &a.file_name,
+                is_inline: a.is_inline,
+                size: a.size,
+                url: format!("/api/v2/messages/{}/attachments/{}", m.id, a.index),
             })
-        })
-        .collect();
-    let mut refs = Map::new();
-    if let Some(id) = &m.external_references.message_id {
-        refs.insert("message_id".into(), json!(id));
+            .collect(),
+        external_references: References {
+            message_id: refs.message_id.as_deref(),
+            parent_id: refs.parent_id.as_deref(),
+            ancestors_id: (!refs.ancestors_ids.is_empty()).then(|| refs.ancestors_ids.join(" ")),
+        },
+        importance_level: m.importance_level,
+        is_answered: m.is_answered,
+        is_draft: m.is_draft,
+        is_unread: m.is_unread,
+        is_received: m.is_received,
+        privacy_features: &m.privacy_features,
+        pi_message: pi_message(m),
+        tags: &m.tags,
+        user_identities: &m.user_identities,
+        pi: m.pi.as_ref().map(PiView::from),
+        raw_msg_id: m.raw_msg_id.as_deref(),
+        parent_id: m.parent_id,
     }
-    if let Some(id) = &m.external_references.parent_id {
-        refs.insert("parent_id".into(), json!(id));
+}
+
+/// The spec's `MessageV2`, borrowing from the stored message.
+#[derive(Debug, Serialize)]
+pub struct MessageView<'a> {
+    message_id: Uuid,
+    user_id: Uuid,
+    discussion_id: &'a str,
+    protocol: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    body_is_plain: bool,
+    excerpt: String,
+    date: String,
+    date_insert: String,
+    date_sort: String,
+    participants: Vec<ParticipantView<'a>>,
+    attachments: Vec<AttachmentView<'a>>,
+    external_references: References<'a>,
+    importance_level: i8,
+    is_answered: bool,
+    is_draft: bool,
+    is_unread: bool,
+    is_received: bool,
+    privacy_features: &'a BTreeMap<String, String>,
+    pi_message: PiMessage,
+    tags: &'a [String],
+    user_identities: &'a [Uuid],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pi: Option<PiView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_msg_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize)]
+struct AttachmentView<'a> {
+    content_type: &'a str,
+    file_name: &'a str,
+    is_inline: bool,
+    size: u64,
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct References<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ancestors_id: Option<String>,
+}
+
+/// The spec's `PIParameter`.
+#[derive(Debug, Serialize)]
+pub struct PiView {
+    technic: u8,
+    comportment: u8,
+    context: u8,
+    version: u32,
+}
+
+impl From<&Pi> for PiView {
+    fn from(p: &Pi) -> Self {
+        Self {
+            technic: p.technic,
+            comportment: p.comportment,
+            context: p.context,
+            version: p.version,
+        }
     }
-    if !m.external_references.ancestors_ids.is_empty() {
-        refs.insert(
-            "ancestors_id".into(),
-            json!(m.external_references.ancestors_ids.join(" ")),
-        );
-    }
-    let mut out = json!({
-        "message_id": m.id.to_string(),
-        "user_id": m.user_id.to_string(),
-        "discussion_id": m.discussion_id,
-        "protocol": m.protocol,
-        "subject": m.subject,
-        "body": body,
-        "body_is_plain": body_is_plain,
-        "excerpt": m.excerpt(EXCERPT_CHARS),
-        "date": date(&m.date),
-        "date_insert": date(&m.date_insert),
-        "date_sort": date(&m.date_sort),
-        "participants": participants,
-        "attachments": attachments,
-        "external_references": refs,
-        "importance_level": m.importance_level,
-        "is_answered": m.is_answered,
-        "is_draft": m.is_draft,
-        "is_unread": m.is_unread,
-        "is_received": m.is_received,
-        "privacy_features": m.privacy_features,
-        "pi_message": pi_message(m),
-        "tags": m.tags,
-        "user_identities": m.user_identities.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
-    });
-    let obj = out.as_object_mut().expect("json! object");
-    if let Some(p) = &m.pi {
-        obj.insert("pi".into(), pi(p));
-    }
-    if let Some(raw) = &m.raw_msg_id {
-        obj.insert("raw_msg_id".into(), json!(raw));
-    }
-    if let Some(parent) = &m.parent_id {
-        obj.insert("parent_id".into(), json!(parent.to_string()));
-    }
-    out
 }
 
 /// A participant as the spec's `Participant`.
-pub fn participant(p: &Participant) -> Value {
-    json!({
-        "type": p.role.as_str(),
-        "protocol": p.protocol,
-        "address": p.address,
-        "label": p.label,
-        "contact_ids": p.contact_ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Serialize)]
+pub struct ParticipantView<'a> {
+    #[serde(rename = "type")]
+    role: &'static str,
+    protocol: &'a str,
+    address: &'a str,
+    label: &'a str,
+    contact_ids: &'a [Uuid],
+}
+
+pub fn participant(p: &Participant) -> ParticipantView<'_> {
+    ParticipantView {
+        role: p.role.as_str(),
+        protocol: &p.protocol,
+        address: &p.address,
+        label: &p.label,
+        contact_ids: &p.contact_ids,
+    }
 }
 
 /// Where a message is read.
@@ -108,7 +177,7 @@ pub fn location(m: &Message) -> String {
 /// The message-level view of privacy the web client shows: how the message
 /// travelled (`transport`), how its content was protected (`content`), and how
 /// trustworthy its people are (`social`, the PI comportment). 0..100 each.
-fn pi_message(m: &Message) -> Value {
+fn pi_message(m: &Message) -> PiMessage {
     let feature = |k: &str| m.privacy_features.get(k).map(String::as_str);
     let mut transport = 0u8;
     if let Some(v) = feature("ingress_socket_version") {
@@ -128,9 +197,16 @@ fn pi_message(m: &Message) -> Value {
     } else {
         0
     };
-    json!({
-        "transport": transport.min(100),
-        "content": content,
-        "social": m.pi.map(|p| p.comportment).unwrap_or(0),
-    })
+    PiMessage {
+        transport: transport.min(100),
+        content,
+        social: m.pi.map(|p| p.comportment).unwrap_or(0),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PiMessage {
+    transport: u8,
+    content: u8,
+    social: u8,
 }

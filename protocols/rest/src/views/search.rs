@@ -16,7 +16,7 @@ pub fn outcome(o: &SearchOutcome, settings: &Settings) -> Value {
         "total": o.total,
         "messages_hits": {
             "total": o.messages.total,
-            "messages": o.messages.hits.iter().map(|h| hit(h, |m| message::message(m, settings))).collect::<Vec<_>>(),
+            "messages": o.messages.hits.iter().map(|h| hit(h, |m| json!(message::message(m, settings)))).collect::<Vec<_>>(),
         },
         "contact_hits": {
             "total": o.contacts.total,
