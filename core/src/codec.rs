@@ -1,6 +1,12 @@
-//! How core encodes its records: JSON values (self-describing, so a record written
-//! by an older version still decodes) and big-endian key parts (so keys sort in the
-//! order core reads them).
+//! How core encodes its records: MessagePack maps with field names (self-describing,
+//! so a record written by an older version still decodes and new fields take their
+//! defaults), behind a marker byte; records written as JSON by earlier versions are
+//! still read. Keys are big-endian parts, so that they sort in the order core reads
+//! them.
+//!
+//! MessagePack rather than JSON because records are read far more often than they
+//! are written, and a message record is mostly long strings: length-prefixed
+//! strings are copied, where JSON strings are scanned for escapes byte by byte.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -8,18 +14,26 @@ use uuid::Uuid;
 
 use crate::error::{CoreError, CoreResult};
 
+/// First byte of a MessagePack record. 0xC1 is never used by MessagePack and never
+/// starts UTF-8 text, so it cannot begin a JSON record either.
+const MSGPACK: u8 = 0xC1;
+
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // Serialising our own model types to JSON cannot fail: they hold no maps with
-    // non-string keys and no custom serialisers that error.
-    serde_json::to_vec(value)
-        .unwrap_or_else(|e| unreachable!("model type failed to serialise: {e}"))
+    let mut out = Vec::with_capacity(256);
+    out.push(MSGPACK);
+    // Serialising our own model types cannot fail: they hold no custom serialisers
+    // that error, and writing to a Vec does not fail.
+    rmp_serde::encode::write_named(&mut out, value)
+        .unwrap_or_else(|e| unreachable!("model type failed to serialise: {e}"));
+    out
 }
 
 pub fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> CoreResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| CoreError::Corrupt {
-        table,
-        message: e.to_string(),
-    })
+    let corrupt = |message: String| CoreError::Corrupt { table, message };
+    match bytes.split_first() {
+        Some((&MSGPACK, rest)) => rmp_serde::from_slice(rest).map_err(|e| corrupt(e.to_string())),
+        _ => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string())),
+    }
 }
 
 /// A key made of parts, each sortable bytewise.
@@ -64,6 +78,71 @@ pub fn key_uuid(key: &[u8], offset: usize) -> Option<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct Before {
+        id: Uuid,
+        name: String,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct After {
+        id: Uuid,
+        name: String,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn records_round_trip_and_older_shapes_still_decode() {
+        let before = Before {
+            id: Uuid::now_v7(),
+            name: "Zoé \"quoted\"\n".into(),
+        };
+        let bytes = encode(&before);
+        assert_eq!(bytes[0], MSGPACK);
+        assert_eq!(decode::<Before>("t", &bytes).unwrap(), before);
+        let after: After = decode("t", &bytes).unwrap();
+        assert_eq!(
+            (after.id, after.name.as_str()),
+            (before.id, before.name.as_str())
+        );
+        assert!(
+            after.tags.is_empty(),
+            "a field added later takes its default"
+        );
+    }
+
+    #[test]
+    fn records_written_as_json_are_still_read() {
+        let id = Uuid::now_v7();
+        let json = format!(r#"{{"id":"{id}","name":"old"}}"#);
+        let read: Before = decode("t", json.as_bytes()).unwrap();
+        assert_eq!(
+            read,
+            Before {
+                id,
+                name: "old".into()
+            }
+        );
+    }
+
+    #[test]
+    fn damaged_records_are_reported_with_their_table() {
+        for bad in [&b""[..], b"{not json", &[MSGPACK, 0x93, 0x01][..]] {
+            let err = decode::<Before>("messages", bad).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    CoreError::Corrupt {
+                        table: "messages",
+                        ..
+                    }
+                ),
+                "{bad:?}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn signed_numbers_sort_numerically() {
