@@ -403,17 +403,18 @@ fn body(args: &ApiArgs, inserted: &Inserted, f: &Figures) -> String {
     );
     let _ = writeln!(
         out,
-        "| request | requests/s | p50 | p90 | p99 | non-2xx |\n|---|---|---|---|---|---|"
+        "| request | requests/s | p50 | p90 | p99 | non-2xx | bytes per answer |\n|---|---|---|---|---|---|---|"
     );
     let row = |out: &mut String, label: &str, o: &wrk::Outcome| {
         let _ = writeln!(
             out,
-            "| {label} | {:.0} | {} | {} | {} | {} |",
+            "| {label} | {:.0} | {} | {} | {} | {} | {:.0} |",
             o.requests_per_sec,
             ms(o.p50),
             ms(o.p90),
             ms(o.p99),
-            o.non_2xx
+            o.non_2xx,
+            o.bytes_per_request()
         );
     };
     row(&mut out, "`GET /api/v2/messages?limit=20` (wrk)", &f.list);

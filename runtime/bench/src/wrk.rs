@@ -15,6 +15,15 @@ pub struct Outcome {
     pub p99: Duration,
     /// "Non-2xx or 3xx responses".
     pub non_2xx: u64,
+    /// Bytes read per second (headers and bodies), from "Transfer/sec".
+    pub bytes_per_sec: f64,
+}
+
+impl Outcome {
+    /// Mean size of one answer, headers included.
+    pub fn bytes_per_request(&self) -> f64 {
+        self.bytes_per_sec / self.requests_per_sec.max(f64::MIN_POSITIVE)
+    }
 }
 
 /// Installs `wrk` with apt-get when it is missing.
@@ -87,6 +96,7 @@ fn parse(text: &str) -> Option<Outcome> {
             (Some("90%"), Some(v)) => o.p90 = duration(v)?,
             (Some("99%"), Some(v)) => o.p99 = duration(v)?,
             (Some("Requests/sec:"), Some(v)) => o.requests_per_sec = v.parse().ok()?,
+            (Some("Transfer/sec:"), Some(v)) => o.bytes_per_sec = bytes(v)?,
             _ => {}
         }
         if let Some(v) = line.strip_prefix("Non-2xx or 3xx responses:") {
@@ -94,6 +104,21 @@ fn parse(text: &str) -> Option<Outcome> {
         }
     }
     (o.requests_per_sec > 0.0).then_some(o)
+}
+
+/// `512.00B`, `0.90MB`, `1.20GB` (powers of 1024, as wrk prints them).
+fn bytes(v: &str) -> Option<f64> {
+    let split = v.find(|c: char| c.is_ascii_alphabetic())?;
+    let (n, unit) = v.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    let scale = match unit {
+        "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(n * scale)
 }
 
 /// `123.45us`, `1.20ms`, `2.00s`, `1.00m`.
@@ -126,6 +151,8 @@ mod tests {
         assert_eq!(o.p99, Duration::from_micros(12_300));
         assert_eq!(o.non_2xx, 3);
         assert!((o.requests_per_sec - 4800.12).abs() < 1e-9);
+        assert!((o.bytes_per_sec - 0.9 * 1024.0 * 1024.0).abs() < 1e-6);
+        assert!((o.bytes_per_request() - 196.6).abs() < 0.1);
         assert!(parse("garbage").is_none());
     }
 }

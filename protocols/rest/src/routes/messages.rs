@@ -75,7 +75,11 @@ async fn list(
         .iter()
         .map(|m| views::message::message(m, &settings))
         .collect();
-    Ok(Json(MessageList { total, messages }).into_response())
+    let size_hint = messages.iter().map(|m| m.size_hint()).sum::<usize>() + 64;
+    Ok(views::json_response(
+        &MessageList { total, messages },
+        size_hint,
+    ))
 }
 
 /// The answer of `GET /v2/messages`.

@@ -75,6 +75,13 @@ pub fn message<'a>(m: &'a Message, settings: &Settings) -> MessageView<'a> {
     }
 }
 
+impl MessageView<'_> {
+    /// About how many bytes of JSON the message makes.
+    pub fn size_hint(&self) -> usize {
+        1024 + self.body.len() + self.body.len() / 8 + self.subject.len()
+    }
+}
+
 /// The spec's `MessageV2`, borrowing from the stored message.
 #[derive(Debug, Serialize)]
 pub struct MessageView<'a> {
