@@ -15,7 +15,8 @@
 //! - [`admin`]: the admin HTTP API and `/metrics`.
 //! - [`storage`]: the configured backends per storage role, opened and closed.
 //! - [`server`]: `caliopen serve`: storage, core, pipeline, LMTP and HTTP listeners.
-//! - [`trim`]: hands the memory freed after a compilation back to the system.
+//! - [`trim`]: the allocator's settings, and handing the memory freed after a
+//!   compilation back to the system.
 
 pub mod admin;
 #[allow(clippy::print_stdout)] // a command line answers on stdout

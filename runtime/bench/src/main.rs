@@ -50,7 +50,12 @@ mod wrk;
 
 use anyhow::Context as _;
 
+/// The same allocator as the `caliopen` binary (the api scenario serves REST in process).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
+    caliopen_runtime::trim::configure();
     let scenarios = scenario::all();
     let mut cli = clap::Command::new("caliopen-bench")
         .about("Measures Caliopen on this machine; --write records the result in BENCHMARKS.md")
