@@ -14,6 +14,9 @@ use crate::tables::OUTBOX;
 /// Outbox entries applied per search commit.
 const BATCH: usize = 2_000;
 
+/// A pause in new outbox entries this long ends the wait between two commits.
+const QUIET: Duration = Duration::from_millis(50);
+
 impl Core {
     /// Applies up to `max` outbox entries to the search index, oldest first, and
     /// removes them from the outbox. Returns how many were applied.
@@ -52,10 +55,31 @@ impl Core {
         }
     }
 
+    /// Waits until `interval` has passed, or until no outbox entry has been written
+    /// for [`QUIET`]: while mail keeps coming, commits are `interval` apart; when it
+    /// stops, what came last is indexed at once.
+    async fn until_quiet(&self, interval: Duration) {
+        let deadline = tokio::time::Instant::now() + interval;
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return;
+            }
+            let wait = QUIET.min(deadline - now);
+            if tokio::time::timeout(wait, self.inner.index_wake.notified())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
     /// Runs the indexer until the task is aborted: woken by new outbox entries,
     /// and every second in case another node wrote some. After a partial batch it
-    /// lets `commit_interval` pass, so that a stream of mail makes a few large
-    /// commits rather than one small commit (and index segment) per message.
+    /// lets `commit_interval` pass while entries keep coming, so that a stream of
+    /// mail makes a few large commits rather than one small commit (and index
+    /// segment) per message.
     pub fn spawn_indexer(&self) -> JoinHandle<()> {
         let core = self.clone();
         tokio::spawn(async move {
@@ -66,7 +90,7 @@ impl Core {
                     Ok(n) if n >= BATCH => failures = 0,
                     Ok(n) if n > 0 => {
                         failures = 0;
-                        tokio::time::sleep(interval).await;
+                        core.until_quiet(interval).await;
                     }
                     Ok(_) => {
                         failures = 0;

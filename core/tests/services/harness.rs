@@ -37,11 +37,15 @@ impl Drop for Node {
 
 impl Node {
     pub async fn new() -> Self {
+        Self::with_config(CoreConfig::default()).await
+    }
+
+    pub async fn with_config(config: CoreConfig) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let storage = EmbeddedStorage::open(dir.path(), EmbeddedOptions::default())
             .expect("embedded storage");
         let stores = storage.stores();
-        let core = Core::new(stores.clone(), CoreConfig::default());
+        let core = Core::new(stores.clone(), config);
         let processor: Arc<dyn MailProcessor> = Arc::new(HeaderProcessor);
         let workers = core.spawn_delivery_workers(&processor);
         Self {

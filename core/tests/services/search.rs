@@ -1,7 +1,50 @@
 //! Search answers hits with their records, and skips hits whose record is gone.
 
+use std::time::{Duration, Instant};
+
+use caliopen_core::CoreConfig;
+
 use crate::contacts::contact;
 use crate::harness::{Node, assert_invalid};
+
+#[tokio::test]
+async fn when_mail_stops_the_indexer_commits_without_waiting_out_its_interval() {
+    let mut config = CoreConfig::default();
+    config.index.commit_interval = Duration::from_secs(60);
+    let node = Node::with_config(config).await;
+    let alice = node.user("alice").await;
+    let indexer = node.core.spawn_indexer();
+    let headers = "From: carol@example.net\nTo: alice@caliopen.local";
+    let found_within = |n: u64| {
+        let core = node.core.clone();
+        async move {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                let found = core
+                    .search(alice.id, "aardvark", None, 10, 0)
+                    .await
+                    .unwrap();
+                if found.total >= n {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            false
+        }
+    };
+    node.deliver(&alice, &format!("{headers}\nSubject: first aardvark"), "x")
+        .await;
+    assert!(found_within(1).await, "a lone message is indexed at once");
+    // That commit opened a 60 s interval; nothing else comes, so the next message
+    // is indexed as soon as the stream is quiet, not a minute later.
+    node.deliver(&alice, &format!("{headers}\nSubject: second aardvark"), "y")
+        .await;
+    assert!(
+        found_within(2).await,
+        "the last message of a burst waited out the interval"
+    );
+    indexer.abort();
+}
 
 #[tokio::test]
 async fn search_answers_messages_and_contacts_with_their_records() {
