@@ -39,8 +39,11 @@ pub(crate) fn render(draft: &Draft, checked: &Checked<'_>) -> Result<Vec<u8>, Co
     if !checked.reply_to.is_empty() {
         builder = builder.reply_to(mailboxes(&checked.reply_to));
     }
+    // Tabs go as spaces: a long subject is folded at whitespace, and a tab where it
+    // folds would come back as a space, so the subject a recipient reads would depend
+    // on its length.
     builder = builder
-        .subject(draft.subject.as_str())
+        .subject(draft.subject.replace('\t', " "))
         .date(Date::new(draft.date.div_euclid(1000)))
         .message_id(draft.message_id.trim());
     if let Some(parent) = checked.in_reply_to {
