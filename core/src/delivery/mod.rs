@@ -4,9 +4,10 @@
 //!    over; core stores the raw bytes as a blob and one pending delivery per
 //!    recipient in one durable batch, and only then may the server acknowledge.
 //! 2. [`worker`]: pending deliveries are processed asynchronously through the
-//!    [`port::MailProcessor`] (the runtime's component chain); a user's deliveries
-//!    are processed one at a time, so (user, raw mail) and (user, Message-ID)
-//!    give one message however often the mail is delivered.
+//!    [`port::MailProcessor`] (the runtime's component chain) by whichever worker
+//!    is free; stores of one user are serialised by the user's lock, under which
+//!    (user, raw mail) and (user, Message-ID) are checked, so they give one message
+//!    however often, and however concurrently, the mail is delivered.
 //! 3. [`store`]: the processed message, its discussion, counters, outbox entry and
 //!    notification are written in one batch that also removes the pending delivery.
 //! 4. Failures are retried with exponential backoff, then [`quarantine`]d with

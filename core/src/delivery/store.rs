@@ -50,7 +50,9 @@ impl Core {
 
     /// Stores a processed delivery, or records it as a duplicate; either way the
     /// pending delivery is removed in the same batch. Runs under the user's lock,
-    /// so counters, the discussion summary and seen participants stay exact.
+    /// so counters, the discussion summary and seen participants stay exact, and
+    /// two deliveries of one mail processed side by side give one message: the
+    /// (user, raw mail) and (user, Message-ID) indexes are read again under it.
     #[tracing::instrument(skip_all, fields(delivery = %pending.id, user = %pending.user_id))]
     pub(crate) async fn store_delivery(
         &self,
@@ -67,6 +69,12 @@ impl Core {
         let mut batch = Batch::new();
         batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
 
+        if let Some(existing) = records.get(RAW_INDEX, scope, &raw_key).await? {
+            records.write(batch).await?;
+            return Ok(Stored::Duplicate(
+                Uuid::from_slice(&existing).unwrap_or_default(),
+            ));
+        }
         let ProcessedMail {
             message: inbound,
             verdict,

@@ -1,9 +1,11 @@
-//! The delivery workers: a dispatcher reads due deliveries and hands each to one
-//! of N workers chosen by user, so a user's deliveries are processed in order and
-//! never two at a time.
+//! The delivery workers: a dispatcher reads due deliveries, oldest first, into one
+//! queue that N workers take from, so every worker stays busy whichever users the
+//! mail is for. Deliveries of one user may run side by side: their component chains
+//! are independent, and their stores are serialised by the user's lock
+//! ([`Core::store_delivery`]), which also keeps (user, raw mail) and (user,
+//! Message-ID) to one message.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,16 +66,22 @@ impl Core {
     pub fn spawn_delivery_workers(&self, processor: &Arc<dyn MailProcessor>) -> DeliveryWorkers {
         let n = self.config().delivery.workers.max(1);
         let in_flight: InFlight = Arc::default();
-        let mut senders = Vec::with_capacity(n);
+        // Bounded so that a backlog stays in the store, not in memory: the
+        // dispatcher reads ahead at most a couple of deliveries per worker.
+        let (tx, rx) = mpsc::channel::<PendingDelivery>(2 * n);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let mut tasks = Vec::with_capacity(n + 1);
         for _ in 0..n {
-            let (tx, mut rx) = mpsc::channel::<PendingDelivery>(64);
-            senders.push(tx);
+            let rx = rx.clone();
             let core = self.clone();
             let processor = processor.clone();
             let in_flight = in_flight.clone();
             tasks.push(tokio::spawn(async move {
-                while let Some(pending) = rx.recv().await {
+                loop {
+                    // The lock is held only while waiting for the next delivery.
+                    let Some(pending) = rx.lock().await.recv().await else {
+                        break;
+                    };
                     let id = pending.id;
                     // A delivery is mostly CPU work (the processor) and embedded-store
                     // reads: it runs on a blocking thread, where both may block, rather
@@ -98,15 +106,15 @@ impl Core {
         }
         let core = self.clone();
         tasks.push(tokio::spawn(async move {
-            core.dispatch(senders, in_flight).await;
+            core.dispatch(tx, in_flight).await;
         }));
         DeliveryWorkers { tasks }
     }
 
-    async fn dispatch(&self, workers: Vec<mpsc::Sender<PendingDelivery>>, in_flight: InFlight) {
+    async fn dispatch(&self, queue: mpsc::Sender<PendingDelivery>, in_flight: InFlight) {
         let mut cursor = Cursor::default();
         loop {
-            let wait = match self.dispatch_due(&workers, &in_flight, &mut cursor).await {
+            let wait = match self.dispatch_due(&queue, &in_flight, &mut cursor).await {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the delivery queue failed");
@@ -120,7 +128,7 @@ impl Core {
         }
     }
 
-    /// Hands every due delivery to its worker; returns how long to wait before
+    /// Queues every due delivery for the workers; returns how long to wait before
     /// looking again (zero when there may be more right away).
     ///
     /// Accepted deliveries have time-ordered keys, so a wake-up by a new one only
@@ -130,7 +138,7 @@ impl Core {
     /// a slower writer) committed behind the cursor.
     async fn dispatch_due(
         &self,
-        workers: &[mpsc::Sender<PendingDelivery>],
+        queue: &mpsc::Sender<PendingDelivery>,
         in_flight: &InFlight,
         cursor: &mut Cursor,
     ) -> CoreResult<Duration> {
@@ -175,8 +183,7 @@ impl Core {
                 {
                     continue;
                 }
-                let worker = &workers[worker_for(pending.user_id, workers.len())];
-                if worker.send(pending).await.is_err() {
+                if queue.send(pending).await.is_err() {
                     return Ok(Duration::ZERO);
                 }
                 dispatched += 1;
@@ -320,10 +327,4 @@ impl From<CoreError> for DeliveryFailure {
             },
         }
     }
-}
-
-fn worker_for(user: Uuid, workers: usize) -> usize {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    user.hash(&mut h);
-    (h.finish() % workers as u64) as usize
 }

@@ -2,6 +2,7 @@
 //! delivered through the real pipeline with a test [`MailProcessor`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,6 +26,7 @@ pub struct Node {
     pub core: Core,
     pub stores: Stores,
     workers: DeliveryWorkers,
+    processing: Arc<Concurrency>,
     _storage: EmbeddedStorage,
     _dir: tempfile::TempDir,
 }
@@ -46,12 +48,16 @@ impl Node {
             .expect("embedded storage");
         let stores = storage.stores();
         let core = Core::new(stores.clone(), config);
-        let processor: Arc<dyn MailProcessor> = Arc::new(HeaderProcessor);
+        let processing = Arc::new(Concurrency::default());
+        let processor: Arc<dyn MailProcessor> = Arc::new(HeaderProcessor {
+            processing: processing.clone(),
+        });
         let workers = core.spawn_delivery_workers(&processor);
         Self {
             core,
             stores,
             workers,
+            processing,
             _storage: storage,
             _dir: dir,
         }
@@ -75,17 +81,7 @@ impl Node {
     /// Delivers a mail made of `headers` (one per line) and `body` to the local
     /// address of `to`, waits for the pipeline, and answers the stored message.
     pub async fn deliver(&self, to: &User, headers: &str, body: &str) -> Message {
-        let raw = format!("{}\r\n\r\n{body}", headers.trim().replace('\n', "\r\n"));
-        let recipient = self
-            .core
-            .resolve_recipient(&to.local_identity)
-            .await
-            .unwrap()
-            .expect("a local recipient");
-        self.core
-            .accept_mail(raw.as_bytes(), "sender@example.org", &[recipient])
-            .await
-            .unwrap();
+        self.accept(to, headers, body).await;
         self.settle().await;
         let (_, all) = self
             .core
@@ -102,6 +98,26 @@ impl Node {
         all.into_iter()
             .find(|m| m.subject == subject && m.is_received)
             .expect("the delivered message")
+    }
+
+    /// Accepts a mail made of `headers` and `body` for `to` without waiting for it.
+    pub async fn accept(&self, to: &User, headers: &str, body: &str) {
+        let raw = format!("{}\r\n\r\n{body}", headers.trim().replace('\n', "\r\n"));
+        let recipient = self
+            .core
+            .resolve_recipient(&to.local_identity)
+            .await
+            .unwrap()
+            .expect("a local recipient");
+        self.core
+            .accept_mail(raw.as_bytes(), "sender@example.org", &[recipient])
+            .await
+            .unwrap();
+    }
+
+    /// The most mails the test chain was processing at once so far.
+    pub fn most_processed_at_once(&self) -> usize {
+        self.processing.most.load(Ordering::SeqCst)
     }
 
     /// Waits until no delivery is pending; fails on quarantine.
@@ -174,11 +190,21 @@ fn header(headers: &str, name: &str) -> Option<String> {
     })
 }
 
+/// How many mails the test chain is processing now, and the most at once.
+#[derive(Debug, Default)]
+struct Concurrency {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
 /// A test double of the component chain: reads a few header lines. `X-Attach:
 /// name; type` adds an attachment (part index = its position + 1); `X-Spam: yes`
-/// makes the verdict spam; `X-Importance: n` sets the importance level.
+/// makes the verdict spam; `X-Importance: n` sets the importance level;
+/// `X-Processing-Ms: n` makes processing take that long.
 #[derive(Debug)]
-struct HeaderProcessor;
+struct HeaderProcessor {
+    processing: Arc<Concurrency>,
+}
 
 #[async_trait]
 impl MailProcessor for HeaderProcessor {
@@ -190,6 +216,12 @@ impl MailProcessor for HeaderProcessor {
     ) -> Result<ProcessedMail, ProcessingError> {
         let text = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
         let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+        if let Some(ms) = header(head, "X-Processing-Ms").and_then(|v| v.parse().ok()) {
+            let now = self.processing.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.processing.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            self.processing.now.fetch_sub(1, Ordering::SeqCst);
+        }
         let mut m = InboundMessage {
             body_plain: Some(body.to_owned()),
             external_references: ExternalReferences::default(),

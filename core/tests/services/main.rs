@@ -6,6 +6,7 @@
 
 mod account;
 mod contacts;
+mod delivery;
 mod devices;
 mod discussions;
 mod drafts;
