@@ -31,6 +31,9 @@
 //! whose `problems` list what the parser and the broker worked around; `outbound`
 //! answers `component-error` of kind `invalid-draft` for a draft it cannot send.
 
+// Memory for the component's allocations: a static arena first (see the crate).
+use caliopen_guest_alloc as _;
+
 mod crypto;
 mod css;
 mod domain;

@@ -27,6 +27,9 @@
 //! mail at all), and, off wasm32, when it is larger than 4 GiB (kind `unsupported`:
 //! mail-parser's offsets are 32-bit). Anything else, however broken, is parsed.
 
+// Memory for the component's allocations: a static arena first (see the crate).
+use caliopen_guest_alloc as _;
+
 mod bodies;
 mod fields;
 mod headers;

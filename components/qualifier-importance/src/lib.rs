@@ -33,6 +33,9 @@
 //! imports are unreachable stubs off wasm). The export asks the host first, then
 //! calls [`level::importance`].
 
+// Memory for the component's allocations: a static arena first (see the crate).
+use caliopen_guest_alloc as _;
+
 pub mod level;
 pub mod settings;
 

@@ -43,6 +43,9 @@
 //! unreachable stubs off wasm). The export reads the config and asks the host about
 //! the sender, then calls [`score::score`].
 
+// Memory for the component's allocations: a static arena first (see the crate).
+use caliopen_guest_alloc as _;
+
 pub mod html;
 pub mod links;
 pub mod rules;

@@ -13,6 +13,9 @@
 
 #![allow(unsafe_code)] // the generated bindings use `unsafe`; this crate's own code does not
 
+// Memory for the component's allocations: a static arena first (see the crate).
+use caliopen_guest_alloc as _;
+
 mod bindings {
     wit_bindgen::generate!({
         path: "../../wit/0.1.0",
