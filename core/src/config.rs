@@ -45,7 +45,8 @@ impl Default for CoreConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DeliveryConfig {
-    /// Deliveries processed at once.
+    /// Deliveries processed at once. More than the CPUs: a delivery spends part of
+    /// its time waiting for the store's fsync, and the others use the CPU meanwhile.
     pub workers: usize,
     /// Attempts before a delivery is quarantined.
     pub max_attempts: u32,
@@ -60,7 +61,7 @@ pub struct DeliveryConfig {
 impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
-            workers: 4,
+            workers: 8,
             max_attempts: 5,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(300),

@@ -7,7 +7,7 @@ use crate::harness::Node;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_users_mail_is_processed_side_by_side_and_a_double_delivery_stays_one_message() {
-    let node = Node::new().await; // four workers, the default
+    let node = Node::new().await; // the default number of workers (more than two)
     let alice = node.user("alice").await;
     for n in 0..4 {
         node.accept(
