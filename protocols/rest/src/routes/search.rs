@@ -1,14 +1,14 @@
 //! Search: `GET /v2/search?term=&doctype=message|contact&limit&offset` over the
 //! user's messages and contacts; `POST /v2/search` is `501` as in the spec.
 
+use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
 use caliopen_core::service::validate;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -37,7 +37,7 @@ async fn search(
     caller: Caller,
     headers: HeaderMap,
     query: Result<Query<SearchQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     range_header(&headers, "x-caliopen-il", -10, 10)?;
     if let Some(field) = q.field.as_deref().filter(|f| !f.is_empty() && *f != "_all") {
@@ -53,7 +53,9 @@ async fn search(
         .search(user, &term, q.doctype.as_deref(), limit, offset)
         .await?;
     let settings = state.core.settings(user).await?;
-    Ok(Json(views::search::outcome(&outcome, &settings)))
+    let view = views::search::outcome(&outcome, &settings);
+    let size_hint = view.size_hint();
+    Ok(views::json_response(&view, size_hint))
 }
 
 async fn not_implemented(_caller: Caller) -> ApiError {
