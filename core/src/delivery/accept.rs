@@ -80,40 +80,47 @@ impl Core {
         if raw.is_empty() {
             return Err(CoreError::invalid("message", "the mail is empty"));
         }
-        // The blob is durable before the deliveries that point at it.
-        let blob = self.stores().blobs.put(raw).await?;
         let received_at = now();
-        let mut batch = Batch::new();
-        let mut ids = Vec::with_capacity(recipients.len());
-        let mut seen_users = Vec::new();
+        let mut targets = Vec::with_capacity(recipients.len());
         for r in recipients {
             // Two addresses of the same user give one delivery.
-            if seen_users.contains(&r.user_id) {
-                continue;
+            if targets.iter().all(|&(_, user, _)| user != r.user_id) {
+                targets.push((Uuid::now_v7(), r.user_id, r.identity_id));
             }
-            seen_users.push(r.user_id);
-            let id = Uuid::now_v7();
-            let pending = PendingDelivery {
-                id,
-                user_id: r.user_id,
-                identity_id: r.identity_id,
-                raw: BlobRef(blob),
-                size: raw.len() as u64,
-                envelope_from: envelope_from.to_owned(),
-                received_at,
-                attempts: 0,
-                next_attempt_at: received_at,
-                last_error: None,
-            };
-            batch.put(
-                DELIVERIES,
-                Scope::Global,
-                id.as_bytes().to_vec(),
-                encode(&pending),
-            );
-            ids.push(id);
         }
-        self.stores().records.write(batch).await?;
+        let ids = targets.iter().map(|&(id, _, _)| id).collect();
+        let (size, envelope_from) = (raw.len() as u64, envelope_from.to_owned());
+        let deliveries = move |blob| {
+            let mut batch = Batch::new();
+            for (id, user_id, identity_id) in targets {
+                let pending = PendingDelivery {
+                    id,
+                    user_id,
+                    identity_id,
+                    raw: BlobRef(blob),
+                    size,
+                    envelope_from: envelope_from.clone(),
+                    received_at,
+                    attempts: 0,
+                    next_attempt_at: received_at,
+                    last_error: None,
+                };
+                batch.put(
+                    DELIVERIES,
+                    Scope::Global,
+                    id.as_bytes().to_vec(),
+                    encode(&pending),
+                );
+            }
+            batch
+        };
+        // The deliveries are never durable without the raw mail they point at (one
+        // write where the store allows it, else the blob first).
+        let stores = self.stores();
+        stores
+            .blobs
+            .put_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
+            .await?;
         self.inner.delivery_wake.notify_one();
         Ok(ids)
     }

@@ -1,9 +1,9 @@
 //! Checks of the blobs role: content addressing, idempotent puts, large values.
 
-use caliopen_storage_traits::BlobId;
+use caliopen_storage_traits::{Batch, BlobId, StorageError};
 
 use crate::Backend;
-use crate::support::{close, noise, ok, open};
+use crate::support::{PLAIN, close, fresh_user, noise, ok, open};
 
 /// Size of the blob in [`blobs_large`]: a big raw mail with attachments.
 pub const LARGE_BLOB_BYTES: usize = 24 * 1024 * 1024;
@@ -133,6 +133,81 @@ pub async fn blobs_large(backend: &dyn Backend) {
         backend,
         "delete of a large blob",
         stores.blobs.delete(&id).await,
+    );
+    close(backend, stores).await;
+}
+
+/// `put_then_write`: the blob and the batch made of its id are both there after it;
+/// the same bytes again are the same blob; a batch refused as invalid writes nothing
+/// of itself.
+pub async fn blobs_put_then_write(backend: &dyn Backend) {
+    let stores = open(backend).await;
+    let name = backend.name();
+    let user = fresh_user();
+    let data = format!("Subject: {}\r\n\r\nraw mail\r\n", uuid::Uuid::new_v4()).into_bytes();
+    let pointing_at = |key: &'static str| {
+        Box::new(move |id: BlobId| {
+            let mut batch = Batch::new();
+            batch.put(PLAIN, user, key.as_bytes().to_vec(), id.as_bytes().to_vec());
+            batch
+        }) as Box<dyn FnOnce(BlobId) -> Batch + Send>
+    };
+    let write = |key| {
+        stores
+            .blobs
+            .put_then_write(&data, stores.records.as_ref(), pointing_at(key))
+    };
+    let id = ok(backend, "put_then_write", write("first").await);
+    assert_eq!(id, BlobId::of(&data), "[{name}] the id is the SHA-256");
+    assert_eq!(
+        ok(backend, "get", stores.blobs.get(&id).await),
+        Some(data.clone()),
+        "[{name}] the blob is stored"
+    );
+    assert_eq!(
+        ok(
+            backend,
+            "get",
+            stores.records.get(PLAIN, user, b"first").await
+        ),
+        Some(id.as_bytes().to_vec()),
+        "[{name}] the batch is written, with the blob's id"
+    );
+    let again = ok(backend, "put_then_write again", write("second").await);
+    assert_eq!(again, id, "[{name}] the same bytes are the same blob");
+    assert!(
+        ok(
+            backend,
+            "get",
+            stores.records.get(PLAIN, user, b"second").await
+        )
+        .is_some(),
+        "[{name}] the second batch is written too"
+    );
+
+    let invalid = Box::new(move |_: BlobId| {
+        let mut batch = Batch::new();
+        batch.put(PLAIN, user, b"refused".to_vec(), Vec::new());
+        batch.put(PLAIN, user, Vec::new(), Vec::new());
+        batch
+    });
+    let other = format!("Subject: {}\r\n\r\nanother\r\n", uuid::Uuid::new_v4()).into_bytes();
+    let result = stores
+        .blobs
+        .put_then_write(&other, stores.records.as_ref(), invalid)
+        .await;
+    assert!(
+        matches!(result, Err(StorageError::Invalid(_))),
+        "[{name}] a batch with an empty key is refused as invalid, got {result:?}"
+    );
+    assert_eq!(
+        ok(
+            backend,
+            "get",
+            stores.records.get(PLAIN, user, b"refused").await
+        ),
+        None,
+        "[{name}] nothing of a refused batch is written"
     );
     close(backend, stores).await;
 }

@@ -31,7 +31,7 @@ mod support;
 use async_trait::async_trait;
 use caliopen_storage_traits::{StorageResult, Stores};
 
-pub use blobs::{blobs_idempotent, blobs_large, blobs_round_trip};
+pub use blobs::{blobs_idempotent, blobs_large, blobs_put_then_write, blobs_round_trip};
 pub use concurrency::{records_batch_atomicity, records_concurrent_writers};
 pub use ephemeral::{ephemeral_increment_window, ephemeral_ttl};
 pub use order::{records_key_order, records_paging};
@@ -82,6 +82,7 @@ macro_rules! __for_each_check {
             blobs_round_trip,
             blobs_idempotent,
             blobs_large,
+            blobs_put_then_write,
             ephemeral_ttl,
             ephemeral_increment_window,
             search_words_and,

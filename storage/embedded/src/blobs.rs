@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use caliopen_storage_traits::{BlobId, BlobStore, StorageResult};
+use caliopen_storage_traits::{Batch, BlobId, BlobStore, RecordStore, StorageResult};
 
 use crate::commit::Work;
 use crate::engine::Kv;
@@ -18,6 +18,17 @@ use crate::error::{fjall_error, task_failed};
 
 /// Blobs at least this large are hashed off the async threads.
 const HASH_OFF_THREAD: usize = 256 * 1024;
+
+/// The id of `data`, hashed off the async threads when it is large.
+async fn hash(data: Vec<u8>) -> StorageResult<(BlobId, Vec<u8>)> {
+    if data.len() < HASH_OFF_THREAD {
+        return Ok((BlobId::of(&data), data));
+    }
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(|| (BlobId::of(&data), data)))
+        .await
+        .map_err(|e| task_failed("hash a blob", &e))
+}
 
 /// [`BlobStore`] on the embedded database.
 #[derive(Debug, Clone)]
@@ -29,20 +40,33 @@ pub struct EmbeddedBlobs {
 impl BlobStore for EmbeddedBlobs {
     #[tracing::instrument(level = "debug", name = "blobs.put", skip_all, fields(bytes = data.len()))]
     async fn put(&self, data: &[u8]) -> StorageResult<BlobId> {
-        let data = data.to_vec();
-        if data.len() < HASH_OFF_THREAD {
-            let id = BlobId::of(&data);
+        let (id, data) = hash(data.to_vec()).await?;
+        if data.len() < HASH_OFF_THREAD || !self.exists(&id).await? {
             self.kv.submit(Work::PutBlob { id, data }).await?;
+        }
+        Ok(id)
+    }
+
+    /// One committer job for both when `records` is this database's: the blob and
+    /// the batch share one fsync, and the batch is never committed without the blob.
+    #[tracing::instrument(level = "debug", name = "blobs.put_then_write", skip_all, fields(bytes = data.len()))]
+    async fn put_then_write(
+        &self,
+        data: &[u8],
+        records: &dyn RecordStore,
+        then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
+    ) -> StorageResult<BlobId> {
+        if records.commit_log() != Some(self.kv.log_id()) {
+            let id = self.put(data).await?;
+            records.write(then(id)).await?;
             return Ok(id);
         }
-        let span = tracing::Span::current();
-        let (id, data) =
-            tokio::task::spawn_blocking(move || span.in_scope(|| (BlobId::of(&data), data)))
-                .await
-                .map_err(|e| task_failed("hash a blob", &e))?;
-        if !self.exists(&id).await? {
-            self.kv.submit(Work::PutBlob { id, data }).await?;
-        }
+        let (id, data) = hash(data.to_vec()).await?;
+        let batch = then(id);
+        batch.validate()?;
+        self.kv
+            .submit(Work::BlobThenRecords { id, data, batch })
+            .await?;
         Ok(id)
     }
 

@@ -40,6 +40,14 @@ pub(crate) struct Kv {
 }
 
 impl Kv {
+    /// Identifies this database's commit log ([`RecordStore::commit_log`]): the
+    /// address of the one `Kv` every role of an [`crate::EmbeddedStorage`] shares.
+    ///
+    /// [`RecordStore::commit_log`]: caliopen_storage_traits::RecordStore::commit_log
+    pub(crate) fn log_id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
     pub(crate) fn open(dir: &Path, options: &EmbeddedOptions) -> StorageResult<Self> {
         let db = Database::builder(dir)
             .cache_size(options.cache_bytes)

@@ -111,4 +111,8 @@ impl RecordStore for EmbeddedRecords {
         }
         self.kv.submit(Work::Records(batch)).await.map(|_| ())
     }
+
+    fn commit_log(&self) -> Option<usize> {
+        Some(self.kv.log_id())
+    }
 }

@@ -1,5 +1,6 @@
 //! Concurrent writers share commits: many tasks writing at once are acknowledged in
-//! fewer fsynced groups than writes, and every write is there afterwards.
+//! fewer fsynced groups than writes, and every write is there afterwards; a blob and
+//! the batch pointing at it are one group.
 
 use caliopen_storage_embedded::{EmbeddedOptions, EmbeddedStorage};
 use caliopen_storage_traits::{Batch, Scan, Scope, Table};
@@ -56,6 +57,42 @@ async fn concurrent_writes_share_fsyncs() {
         .await
         .expect("scan");
     assert_eq!(page.items.len(), TASKS * WRITES, "every write is there");
+    drop(stores);
+    storage.close().await.expect("close");
+}
+
+/// A blob and the batch pointing at it, on the same database, take one fsynced group
+/// (an accepted mail and its pending deliveries: one fsync before the 250, not two).
+#[tokio::test]
+async fn a_blob_and_its_batch_share_one_fsync() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let storage = EmbeddedStorage::open(dir.path(), EmbeddedOptions::default()).expect("open");
+    let stores = storage.stores();
+    let user = Scope::User(Uuid::new_v4());
+    let before = storage.commit_stats();
+    let id = stores
+        .blobs
+        .put_then_write(
+            b"Subject: one fsync\r\n\r\nbody\r\n",
+            stores.records.as_ref(),
+            Box::new(move |id| {
+                let mut batch = Batch::new();
+                batch.put(TABLE, user, b"delivery".to_vec(), id.as_bytes().to_vec());
+                batch
+            }),
+        )
+        .await
+        .expect("put_then_write");
+    let after = storage.commit_stats();
+    assert_eq!(
+        (
+            after.jobs - before.jobs,
+            after.synced_groups - before.synced_groups
+        ),
+        (1, 1),
+        "the blob and the batch were one job in one fsynced group"
+    );
+    assert!(stores.blobs.exists(&id).await.expect("exists"));
     drop(stores);
     storage.close().await.expect("close");
 }

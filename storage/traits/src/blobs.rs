@@ -7,7 +7,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
-use crate::{StorageError, StorageResult};
+use crate::{Batch, RecordStore, StorageError, StorageResult};
 
 /// The SHA-256 of a blob's bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,4 +60,23 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// Removes a blob (no error when absent). Callers make sure nothing points at it.
     async fn delete(&self, id: &BlobId) -> StorageResult<()>;
+
+    /// Stores `data`, then writes the batch `then` makes of its id to `records`, such
+    /// that the batch is never durable without the blob (a pending delivery and the
+    /// raw mail it points at). Both are durable when this returns `Ok`; on an error,
+    /// the blob may be stored and the batch not.
+    ///
+    /// The default waits for [`BlobStore::put`], then for [`RecordStore::write`]: two
+    /// durable writes in turn. A backend whose records store commits to the same log
+    /// ([`RecordStore::commit_log`]) writes both at once.
+    async fn put_then_write(
+        &self,
+        data: &[u8],
+        records: &dyn RecordStore,
+        then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
+    ) -> StorageResult<BlobId> {
+        let id = self.put(data).await?;
+        records.write(then(id)).await?;
+        Ok(id)
+    }
 }

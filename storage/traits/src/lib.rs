@@ -3,8 +3,9 @@
 //! - [`records`]: ordered key/value records in tables, partitioned per user, written in
 //!   atomic, durable batches (users, messages, contacts, tags, the delivery queue, the
 //!   search outbox, component deployments, ...).
-//! - [`blobs`]: content-addressed immutable bytes (raw mail, attachments), written
-//!   before any record that points at them.
+//! - [`blobs`]: content-addressed immutable bytes (raw mail, attachments), never
+//!   durable after a record that points at them (`BlobStore::put_then_write` writes
+//!   both at once where the records store shares the blob store's log).
 //! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
 //! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
 //! - [`error`]: the one error type every backend answers with.

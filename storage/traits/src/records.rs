@@ -253,4 +253,12 @@ pub trait RecordStore: Send + Sync + fmt::Debug {
 
     /// Applies a batch atomically; it is durable when this returns `Ok`.
     async fn write(&self, batch: Batch) -> StorageResult<()>;
+
+    /// The durable log this store commits to, when stores of other roles may share
+    /// it: two stores answering the same value commit to one log, so a backend can
+    /// write for both at once (see [`crate::BlobStore::put_then_write`]). `None`, the
+    /// default, promises nothing.
+    fn commit_log(&self) -> Option<usize> {
+        None
+    }
 }

@@ -41,6 +41,13 @@ pub(crate) enum Work {
         id: BlobId,
         data: Vec<u8>,
     },
+    /// A blob, then a validated record batch, in one job: the batch is never
+    /// committed without the blob.
+    BlobThenRecords {
+        id: BlobId,
+        data: Vec<u8>,
+        batch: Batch,
+    },
     DeleteBlob(BlobId),
     /// `key` as built by [`keys::ephemeral`].
     PutEphemeral {
@@ -61,15 +68,9 @@ impl Work {
     /// Roughly how many bytes this job adds to the group.
     fn size(&self) -> usize {
         match self {
-            Work::Records(batch) => batch
-                .ops
-                .iter()
-                .map(|op| match op {
-                    Op::Put { key, value, .. } => key.len() + value.len(),
-                    Op::Delete { key, .. } | Op::Add { key, .. } => key.len() + 8,
-                })
-                .sum(),
+            Work::Records(batch) => batch_size(batch),
             Work::PutBlob { data, .. } => data.len(),
+            Work::BlobThenRecords { data, batch, .. } => data.len() + batch_size(batch),
             Work::PutEphemeral { key, value, .. } => key.len() + value.len(),
             Work::DeleteBlob(_) | Work::DeleteEphemeral { .. } | Work::Increment { .. } => 64,
         }
@@ -79,9 +80,23 @@ impl Work {
     fn durable(&self) -> bool {
         matches!(
             self,
-            Work::Records(_) | Work::PutBlob { .. } | Work::DeleteBlob(_)
+            Work::Records(_)
+                | Work::PutBlob { .. }
+                | Work::BlobThenRecords { .. }
+                | Work::DeleteBlob(_)
         )
     }
+}
+
+fn batch_size(batch: &Batch) -> usize {
+    batch
+        .ops
+        .iter()
+        .map(|op| match op {
+            Op::Put { key, value, .. } => key.len() + value.len(),
+            Op::Delete { key, .. } | Op::Add { key, .. } => key.len() + 8,
+        })
+        .sum()
 }
 
 /// What a job answers on success.

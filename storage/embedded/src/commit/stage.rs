@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use caliopen_storage_traits::{Batch, Op, StorageError, StorageResult};
+use caliopen_storage_traits::{Batch, BlobId, Op, StorageError, StorageResult};
 use fjall::{Database, Keyspace};
 
 use super::{Done, Work};
@@ -101,11 +101,11 @@ impl<'a> View<'a> {
 pub(super) fn stage(view: &mut View<'_>, work: Work) -> StorageResult<Done> {
     match work {
         Work::Records(batch) => stage_records(view, batch),
-        Work::PutBlob { id, data } => {
-            if !view.contains(Space::Blobs, id.as_bytes())? {
-                view.set(Space::Blobs, id.as_bytes().to_vec(), Some(data));
-            }
-            Ok(Done::Written)
+        Work::PutBlob { id, data } => stage_blob(view, id, data),
+        Work::BlobThenRecords { id, data, batch } => {
+            // One job: when the batch fails, the blob is not written either.
+            stage_blob(view, id, data)?;
+            stage_records(view, batch)
         }
         Work::DeleteBlob(id) => {
             view.set(Space::Blobs, id.as_bytes().to_vec(), None);
@@ -123,6 +123,13 @@ pub(super) fn stage(view: &mut View<'_>, work: Work) -> StorageResult<Done> {
             ephemeral::stage_increment(view, key, window, ephemeral::now_millis()).map(Done::Count)
         }
     }
+}
+
+fn stage_blob(view: &mut View<'_>, id: BlobId, data: Vec<u8>) -> StorageResult<Done> {
+    if !view.contains(Space::Blobs, id.as_bytes())? {
+        view.set(Space::Blobs, id.as_bytes().to_vec(), Some(data));
+    }
+    Ok(Done::Written)
 }
 
 fn stage_records(view: &mut View<'_>, batch: Batch) -> StorageResult<Done> {
