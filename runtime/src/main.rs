@@ -9,8 +9,8 @@ use clap::Parser;
 
 /// mimalloc rather than glibc's malloc: message pages and parsed mail are many
 /// short-lived buffers of a few KB to a few hundred KB, which glibc serves with
-/// arena locks and consolidation on free (REST list under `wrk`: 1.24x the requests/s
-/// with mimalloc, measured side by side; see BENCHMARKS.md).
+/// arena locks and consolidation on free (REST list under `wrk`: 1.36x the requests/s
+/// with mimalloc, alternated runs; see BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -9,8 +9,9 @@
 //! shortens the first to 10 ms, and the workspace's `.cargo/config.toml` builds
 //! mimalloc with lazily committed arenas (the first one exists before `main`).
 //! Side by side (`caliopen-bench api`, 5000 messages): purging at once made search
-//! 0.83x as fast as glibc's malloc; after 10 ms it is 1.3x, with idle memory the same. Compiling a component (Cranelift, on several threads) allocates
-//! and frees a lot, so the registry calls [`release_free_memory`] after one.
+//! 0.83x as fast as glibc's malloc; after 10 ms it is 1.3x, with idle memory the
+//! same. Compiling a component (Cranelift, on several threads) allocates and frees
+//! a lot, so the registry calls [`release_free_memory`] after one.
 
 /// mimalloc's `mi_option_purge_delay`, in milliseconds (`mi_option_e` of mimalloc 3,
 /// which `libmimalloc-sys` builds by default).

@@ -1,8 +1,6 @@
 //! The delivery workers: any free worker takes the next delivery, so one user's mail
 //! is processed side by side, and a mail delivered twice still gives one message.
 
-use caliopen_core::service::messages::MessageFilter;
-
 use crate::harness::Node;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,17 +27,7 @@ async fn one_users_mail_is_processed_side_by_side_and_a_double_delivery_stays_on
         "one user's deliveries were processed one at a time (at most {} at once)",
         node.most_processed_at_once()
     );
-    let (_, all) = node
-        .core
-        .list_messages(
-            alice.id,
-            &MessageFilter {
-                limit: 100,
-                ..MessageFilter::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = node.messages(alice.id).await;
     let mut subjects: Vec<&str> = all.iter().map(|m| m.subject.as_str()).collect();
     subjects.sort_unstable();
     assert_eq!(

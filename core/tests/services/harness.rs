@@ -83,21 +83,21 @@ impl Node {
     pub async fn deliver(&self, to: &User, headers: &str, body: &str) -> Message {
         self.accept(to, headers, body).await;
         self.settle().await;
-        let (_, all) = self
-            .core
-            .list_messages(
-                to.id,
-                &MessageFilter {
-                    limit: 10_000,
-                    ..MessageFilter::default()
-                },
-            )
-            .await
-            .unwrap();
         let subject = header(headers, "Subject").unwrap_or_default();
-        all.into_iter()
+        self.messages(to.id)
+            .await
+            .into_iter()
             .find(|m| m.subject == subject && m.is_received)
             .expect("the delivered message")
+    }
+
+    /// Every message of `user` (up to 10,000), newest first.
+    pub async fn messages(&self, user: Uuid) -> Vec<Message> {
+        let filter = MessageFilter {
+            limit: 10_000,
+            ..MessageFilter::default()
+        };
+        self.core.list_messages(user, &filter).await.unwrap().1
     }
 
     /// Accepts a mail made of `headers` and `body` for `to` without waiting for it.

@@ -252,17 +252,7 @@ async fn counters_stay_exact_under_concurrent_flag_changes_and_deletions() {
     for t in deletions {
         t.await.unwrap().unwrap();
     }
-    let (_, left) = node
-        .core
-        .list_messages(
-            alice.id,
-            &MessageFilter {
-                limit: 100,
-                ..MessageFilter::default()
-            },
-        )
-        .await
-        .unwrap();
+    let left = node.messages(alice.id).await;
     let unread = left.iter().filter(|m| m.is_unread).count() as i64;
     assert_eq!(node.counters(alice.id).await, (left.len() as i64, unread));
     assert_eq!(stored_messages(&node, alice.id).await, 4);

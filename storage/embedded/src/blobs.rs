@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use caliopen_storage_traits::blobs::put_then_write_in_turn;
 use caliopen_storage_traits::{Batch, BlobId, BlobStore, RecordStore, StorageResult};
 
 use crate::commit::Work;
@@ -57,9 +58,7 @@ impl BlobStore for EmbeddedBlobs {
         then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
     ) -> StorageResult<BlobId> {
         if records.commit_log() != Some(self.kv.log_id()) {
-            let id = self.put(data).await?;
-            records.write(then(id)).await?;
-            return Ok(id);
+            return put_then_write_in_turn(self, data, records, then).await;
         }
         let (id, data) = hash(data.to_vec()).await?;
         let batch = then(id);

@@ -10,10 +10,16 @@ const TABLE: Table = Table::plain("group_commit");
 const TASKS: usize = 32;
 const WRITES: usize = 25;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writes_share_fsyncs() {
+/// A store in a temporary directory (kept as long as the first value lives).
+fn open() -> (tempfile::TempDir, EmbeddedStorage) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let storage = EmbeddedStorage::open(dir.path(), EmbeddedOptions::default()).expect("open");
+    (dir, storage)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_fsyncs() {
+    let (_dir, storage) = open();
     let stores = storage.stores();
     let user = Scope::User(Uuid::new_v4());
     let before = storage.commit_stats();
@@ -65,8 +71,7 @@ async fn concurrent_writes_share_fsyncs() {
 /// (an accepted mail and its pending deliveries: one fsync before the 250, not two).
 #[tokio::test]
 async fn a_blob_and_its_batch_share_one_fsync() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let storage = EmbeddedStorage::open(dir.path(), EmbeddedOptions::default()).expect("open");
+    let (_dir, storage) = open();
     let stores = storage.stores();
     let user = Scope::User(Uuid::new_v4());
     let before = storage.commit_stats();

@@ -75,8 +75,19 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         records: &dyn RecordStore,
         then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
     ) -> StorageResult<BlobId> {
-        let id = self.put(data).await?;
-        records.write(then(id)).await?;
-        Ok(id)
+        put_then_write_in_turn(self, data, records, then).await
     }
+}
+
+/// [`BlobStore::put_then_write`] as two durable writes in turn: the blob, then the
+/// batch. The default, and what a backend overriding it falls back to.
+pub async fn put_then_write_in_turn<B: BlobStore + ?Sized>(
+    blobs: &B,
+    data: &[u8],
+    records: &dyn RecordStore,
+    then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
+) -> StorageResult<BlobId> {
+    let id = blobs.put(data).await?;
+    records.write(then(id)).await?;
+    Ok(id)
 }
