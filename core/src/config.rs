@@ -24,6 +24,7 @@ pub struct CoreConfig {
     pub password_reset_ttl: Duration,
     pub delivery: DeliveryConfig,
     pub index: IndexConfig,
+    pub cluster: ClusterConfig,
 }
 
 impl Default for CoreConfig {
@@ -37,6 +38,7 @@ impl Default for CoreConfig {
             password_reset_ttl: Duration::from_secs(3600),
             delivery: DeliveryConfig::default(),
             index: IndexConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -85,6 +87,29 @@ impl Default for IndexConfig {
     fn default() -> Self {
         Self {
             commit_interval: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// How the nodes sharing a store divide users' background work (see `cluster`);
+/// used only when the store is shared (Scylla).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Time between two heartbeats of a node.
+    #[serde(with = "millis")]
+    pub heartbeat: Duration,
+    /// A node whose heartbeat has not changed for this long is counted dead and
+    /// its users move to the others. Several heartbeats long.
+    #[serde(with = "millis")]
+    pub lease: Duration,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_millis(1000),
+            lease: Duration::from_millis(5000),
         }
     }
 }

@@ -17,12 +17,15 @@
 //! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
 //!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`cluster`]: which node of a cluster does a user's background work
+//!   (deliveries, outbound mail, search updates).
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
 //! - [`tables`], [`codec`]: how records are laid out and encoded.
 //! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
 //! - [`inline_reads`]: lets a request's reads run on its own worker (protocol
 //!   servers wrap short requests in it).
 
+pub mod cluster;
 pub mod codec;
 pub mod config;
 pub mod context;
@@ -70,6 +73,8 @@ struct Inner {
     outbound_wake: Notify,
     /// Renders drafts for sending; set once by the runtime.
     renderer: std::sync::OnceLock<Arc<dyn outbound::OutboundRenderer>>,
+    /// This node and the others sharing the store.
+    membership: cluster::Membership,
 }
 
 /// Stripes of [`Inner::user_locks`].
@@ -98,6 +103,7 @@ impl Core {
                     .collect(),
                 outbound_wake: Notify::new(),
                 renderer: std::sync::OnceLock::new(),
+                membership: cluster::Membership::new(),
             }),
         }
     }
@@ -123,6 +129,14 @@ impl Core {
     pub(crate) async fn lock_user(&self, user_id: uuid::Uuid) -> tokio::sync::MutexGuard<'_, ()> {
         let stripe = (user_id.as_u128() % USER_LOCK_STRIPES as u128) as usize;
         self.inner.user_locks[stripe].lock().await
+    }
+
+    /// Makes the dispatcher's next pass read the whole delivery queue, and wakes it.
+    pub(crate) fn rescan_deliveries(&self) {
+        self.inner
+            .delivery_rescan
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.inner.delivery_wake.notify_one();
     }
 
     /// Wakes the indexer after writing outbox entries.

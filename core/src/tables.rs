@@ -24,6 +24,8 @@ pub const SYSTEM: Table = Table::plain("system");
 pub const COMPONENTS: Table = Table::plain("components");
 /// slot → SlotState (active version, shadow, history)
 pub const SLOTS: Table = Table::plain("component_slots");
+/// node id → heartbeat, the members of a cluster (see `cluster`)
+pub const NODES: Table = Table::plain("cluster_nodes");
 
 // Per user (Scope::User).
 /// message id (v7) → Message

@@ -34,6 +34,7 @@ pub struct Running {
     tasks: Vec<JoinHandle<()>>,
     workers: caliopen_core::delivery::DeliveryWorkers,
     indexer: JoinHandle<()>,
+    membership: Option<JoinHandle<()>>,
 }
 
 /// The admin token: configured, or read from (or generated once into) the data directory.
@@ -104,6 +105,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
         Arc::new(ComponentPipeline::new(engine.clone(), slots.clone()));
+    // Nodes sharing a store divide users' background work; the embedded store
+    // has one process, which owns every user.
+    let membership =
+        (config.storage.records != RecordsBackend::Embedded).then(|| core.spawn_membership());
     let workers = core.spawn_delivery_workers(&pipeline);
     core.set_outbound_renderer(Arc::new(BrokerRenderer::new(engine.clone(), slots.clone())));
     let indexer = core.spawn_indexer();
@@ -172,6 +177,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         tasks,
         workers,
         indexer,
+        membership,
     })
 }
 
@@ -264,6 +270,12 @@ impl Running {
         }
         self.workers.abort();
         self.indexer.abort();
+        if let Some(membership) = self.membership {
+            membership.abort();
+            if let Err(e) = self.core.leave_cluster().await {
+                tracing::warn!(error = %e, "cannot remove this node from the cluster");
+            }
+        }
         drop(self.core);
         drop(self.registry);
         self.storage.close().await?;

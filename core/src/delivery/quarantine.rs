@@ -91,10 +91,7 @@ impl Core {
             )
             .delete(QUARANTINE, Scope::Global, delivery_id.as_bytes().to_vec());
         self.stores().records.write(batch).await?;
-        self.inner
-            .delivery_rescan
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.inner.delivery_wake.notify_one();
+        self.rescan_deliveries();
         Ok(())
     }
 }

@@ -3,7 +3,8 @@
 //! mail is for. Deliveries of one user may run side by side: their component chains
 //! are independent, and their stores are serialised by the user's lock
 //! ([`Core::store_delivery`]), which also keeps (user, raw mail) and (user,
-//! Message-ID) to one message.
+//! Message-ID) to one message. In a cluster, a node dispatches only the deliveries
+//! of the users it owns ([`Core::owns`]).
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -83,6 +84,14 @@ impl Core {
                         break;
                     };
                     let id = pending.id;
+                    // Read ahead before this node saw another join: that node has it now.
+                    if !core.owns(pending.user_id) {
+                        in_flight
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&id);
+                        continue;
+                    }
                     // A delivery is mostly CPU work (the processor) and embedded-store
                     // reads: it runs on a blocking thread, where both may block, rather
                     // than hopping to the blocking pool for each read.
@@ -169,6 +178,10 @@ impl Core {
                     continue;
                 }
                 let pending: PendingDelivery = decode(DELIVERIES.name, v)?;
+                // Another node's, while it lives; a membership change rescans.
+                if !self.owns(pending.user_id) {
+                    continue;
+                }
                 let wait = (pending.next_attempt_at - now())
                     .to_std()
                     .unwrap_or(Duration::ZERO);

@@ -17,30 +17,51 @@ const BATCH: usize = 2_000;
 /// A pause in new outbox entries this long ends the wait between two commits.
 const QUIET: Duration = Duration::from_millis(50);
 
+/// Whose search documents an entry changes.
+fn op_user(op: &IndexOp) -> uuid::Uuid {
+    match op {
+        IndexOp::Upsert(doc) => doc.user(),
+        IndexOp::Delete { user, .. } | IndexOp::DeleteUser { user } => *user,
+    }
+}
+
 impl Core {
-    /// Applies up to `max` outbox entries to the search index, oldest first, and
-    /// removes them from the outbox. Returns how many were applied.
+    /// Applies up to `max` outbox entries of the users this node owns to the search
+    /// index, oldest first, and removes them from the outbox. Returns how many
+    /// were applied. One node applies a user's entries, so they land in order.
     #[tracing::instrument(skip(self))]
     pub async fn index_pending(&self, max: usize) -> CoreResult<usize> {
         let records = &self.stores().records;
-        let page = records.scan(OUTBOX, Scope::Global, Scan::all(max)).await?;
-        if page.items.is_empty() {
-            return Ok(0);
-        }
-        let mut ops = Vec::with_capacity(page.items.len());
+        let mut ops = Vec::new();
         let mut done = Batch::new();
-        for (key, value) in &page.items {
-            match decode::<IndexOp>(OUTBOX.name, value) {
-                Ok(op) => ops.push(op),
-                // An entry we cannot read would block the outbox forever; the
-                // record it described is still there for `reindex`.
-                Err(e) => tracing::error!(error = %e, "dropping unreadable outbox entry"),
+        let mut taken = 0;
+        let mut after = None;
+        while taken < max {
+            let page = records
+                .scan(OUTBOX, Scope::Global, Scan::all(max - taken).after(after))
+                .await?;
+            for (key, value) in &page.items {
+                match decode::<IndexOp>(OUTBOX.name, value) {
+                    Ok(op) if !self.owns(op_user(&op)) => continue,
+                    Ok(op) => ops.push(op),
+                    // An entry we cannot read would block the outbox forever; the
+                    // record it described is still there for `reindex`.
+                    Err(e) => tracing::error!(error = %e, "dropping unreadable outbox entry"),
+                }
+                done.delete(OUTBOX, Scope::Global, key.clone());
+                taken += 1;
             }
-            done.delete(OUTBOX, Scope::Global, key.clone());
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        if taken == 0 {
+            return Ok(0);
         }
         self.stores().search.apply(&ops).await?;
         records.write(done).await?;
-        Ok(page.items.len())
+        Ok(taken)
     }
 
     /// Applies every pending outbox entry (tests and `reindex` use it to wait).

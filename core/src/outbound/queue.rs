@@ -58,7 +58,8 @@ const RETRY_MAX: Duration = Duration::from_secs(3600);
 const NO_RELAY_RECHECK: Duration = Duration::from_secs(60);
 
 impl Core {
-    /// Jobs whose next attempt is due, oldest first.
+    /// Jobs whose next attempt is due, oldest first, of the users this node owns
+    /// (so that two nodes never send one job).
     pub async fn due_outbound(&self, limit: usize) -> CoreResult<Vec<OutboundJob>> {
         let mut due = Vec::new();
         let mut after = None;
@@ -71,7 +72,7 @@ impl Core {
                 .await?;
             for (_, v) in &page.items {
                 let job: OutboundJob = decode(OUTBOUND.name, v)?;
-                if job.next_attempt_at <= current {
+                if job.next_attempt_at <= current && self.owns(job.user_id) {
                     due.push(job);
                     if due.len() >= limit {
                         return Ok(due);

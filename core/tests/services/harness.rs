@@ -19,6 +19,7 @@ use caliopen_core::{Core, CoreConfig, CoreError};
 use caliopen_storage_embedded::{EmbeddedOptions, EmbeddedStorage};
 use caliopen_storage_traits::Stores;
 use chrono::{DateTime, Utc};
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// One node: storage, core, and the delivery workers.
@@ -26,14 +27,14 @@ pub struct Node {
     pub core: Core,
     pub stores: Stores,
     workers: DeliveryWorkers,
+    membership: Option<JoinHandle<()>>,
     processing: Arc<Concurrency>,
-    _storage: EmbeddedStorage,
-    _dir: tempfile::TempDir,
+    storage: Arc<(EmbeddedStorage, tempfile::TempDir)>,
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
-        self.workers.abort();
+        self.stop();
     }
 }
 
@@ -43,11 +44,28 @@ impl Node {
     }
 
     pub async fn with_config(config: CoreConfig) -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let storage = EmbeddedStorage::open(dir.path(), EmbeddedOptions::default())
-            .expect("embedded storage");
-        let stores = storage.stores();
+        Self::start(open_storage(), config, false)
+    }
+
+    /// A node that takes part in a cluster (heartbeats, users divided among nodes).
+    pub async fn clustered(config: CoreConfig) -> Self {
+        Self::start(open_storage(), config, true)
+    }
+
+    /// Another clustered node on this node's store, as a second process on a shared
+    /// store would be: its own core, user locks, workers and test chain.
+    pub fn peer(&self) -> Self {
+        Self::start(self.storage.clone(), self.core.config().clone(), true)
+    }
+
+    fn start(
+        storage: Arc<(EmbeddedStorage, tempfile::TempDir)>,
+        config: CoreConfig,
+        clustered: bool,
+    ) -> Self {
+        let stores = storage.0.stores();
         let core = Core::new(stores.clone(), config);
+        let membership = clustered.then(|| core.spawn_membership());
         let processing = Arc::new(Concurrency::default());
         let processor: Arc<dyn MailProcessor> = Arc::new(HeaderProcessor {
             processing: processing.clone(),
@@ -57,10 +75,23 @@ impl Node {
             core,
             stores,
             workers,
+            membership,
             processing,
-            _storage: storage,
-            _dir: dir,
+            storage,
         }
+    }
+
+    /// Stops this node's workers and heartbeat (its store stays open).
+    pub fn stop(&self) {
+        self.workers.abort();
+        if let Some(m) = &self.membership {
+            m.abort();
+        }
+    }
+
+    /// How many mails this node's test chain has processed.
+    pub fn processed(&self) -> usize {
+        self.processing.total.load(Ordering::SeqCst)
     }
 
     /// A new user `name` with password `password-of-<name>`.
@@ -158,6 +189,14 @@ impl Node {
     }
 }
 
+/// The embedded store in a new temporary directory.
+fn open_storage() -> Arc<(EmbeddedStorage, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let storage =
+        EmbeddedStorage::open(dir.path(), EmbeddedOptions::default()).expect("embedded storage");
+    Arc::new((storage, dir))
+}
+
 /// A patch body from JSON.
 pub fn patch(body: serde_json::Value) -> MergePatch {
     MergePatch::from_json(body).expect("a patch body")
@@ -195,6 +234,7 @@ fn header(headers: &str, name: &str) -> Option<String> {
 struct Concurrency {
     now: AtomicUsize,
     most: AtomicUsize,
+    total: AtomicUsize,
 }
 
 /// A test double of the component chain: reads a few header lines. `X-Attach:
@@ -214,6 +254,7 @@ impl MailProcessor for HeaderProcessor {
         raw: Arc<Vec<u8>>,
         _received_at: DateTime<Utc>,
     ) -> Result<ProcessedMail, ProcessingError> {
+        self.processing.total.fetch_add(1, Ordering::SeqCst);
         let text = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
         let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
         if let Some(ms) = header(head, "X-Processing-Ms").and_then(|v| v.parse().ok()) {

@@ -5,6 +5,7 @@
 //! double of the component chain (`harness::HeaderProcessor`).
 
 mod account;
+mod cluster;
 mod contacts;
 mod delivery;
 mod devices;

@@ -56,6 +56,10 @@ async fn round(core: &Core, relay: Option<&Relay>) -> bool {
         return false;
     }
     for job in &jobs {
+        // The user moved to a node that joined meanwhile: it sends the job.
+        if !core.owns(job.user_id) {
+            continue;
+        }
         let outcome = match relay {
             None => RelayOutcome::NoRelay("no relay is configured: set [outbound] relay".into()),
             Some(relay) => match core.outbound_raw(job).await {
