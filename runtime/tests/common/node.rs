@@ -61,6 +61,12 @@ impl Node {
 
     /// Rewrites the configuration, with or without the email components.
     pub fn write_config(&self, components: bool) {
+        self.write_config_with(components, "");
+    }
+
+    /// Rewrites the configuration, with `extra` TOML tables after the usual ones
+    /// (a `[storage]` choice, for instance).
+    pub fn write_config_with(&self, components: bool, extra: &str) {
         let root = root().canonicalize().unwrap();
         let mut text = format!(
             "data_dir = \"data\"\n[listen]\nhttp = \"127.0.0.1:{}\"\nlmtp = \"127.0.0.1:{}\"\nadmin = \"127.0.0.1:{}\"\n\
@@ -78,6 +84,7 @@ impl Node {
                 ));
             }
         }
+        text.push_str(extra);
         std::fs::write(&self.config, text).unwrap();
     }
 
