@@ -282,6 +282,14 @@ async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {
         out.push_str("# TYPE caliopen_index_backlog gauge\n");
         out.push_str(&format!("caliopen_index_backlog {}\n", stats.index_backlog));
     }
+    out.push_str(
+        "# HELP caliopen_cluster_nodes Nodes this one counts live on its store, itself included.\n",
+    );
+    out.push_str("# TYPE caliopen_cluster_nodes gauge\n");
+    out.push_str(&format!(
+        "caliopen_cluster_nodes {}\n",
+        s.core.live_nodes().len()
+    ));
     (
         [(
             axum::http::header::CONTENT_TYPE,

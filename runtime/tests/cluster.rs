@@ -99,11 +99,25 @@ fn two_processes_share_one_store_store_each_mail_once_and_take_over_a_killed_nod
         }
     }
 
+    for server in [&sa, &sb] {
+        assert!(
+            server
+                .metrics()
+                .lines()
+                .any(|l| l == "caliopen_cluster_nodes 2")
+        );
+    }
+
     // b dies without leaving: after its lease, a processes its users' mail too.
     sb.kill();
     for n in 20..30 {
         send(&sa, n);
     }
+    assert!(
+        sa.metrics()
+            .lines()
+            .any(|l| l == "caliopen_cluster_nodes 1")
+    );
     for user in ["alice", "bob"] {
         let session = sa.login(user, "correct horse battery");
         has(&sa, &session, 30);

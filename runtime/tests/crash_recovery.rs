@@ -40,6 +40,13 @@ fn a_message_acknowledged_then_killed_before_processing_is_delivered_after_resta
     let replies = server.lmtp_send("bob@example.org", &["alice@caliopen.local"], mail);
     assert_eq!(replies["alice@caliopen.local"], 250);
     server.wait_idle(Duration::from_secs(60));
+    assert!(
+        server
+            .metrics()
+            .lines()
+            .any(|l| l == "caliopen_cluster_nodes 1"),
+        "one process on the embedded store is a cluster of one"
+    );
     let list = server.poll(&session, "/api/v2/messages", Duration::from_secs(30), |v| {
         v["total"].as_u64().is_some()
     });
