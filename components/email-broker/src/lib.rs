@@ -6,7 +6,8 @@
 //! Module map:
 //! - [`bindings`]: the WIT bindings, generated once, and the export of [`Component`].
 //! - [`inbound`]: [`inbound::inbound`], the pure inbound entry point: assembles the
-//!   message from the modules below. Takes the local domain as a parameter.
+//!   message from the modules below. Takes the local domain as a parameter; the
+//!   export uses [`inbound::inbound_owned`], which moves the bodies instead of copying.
 //! - `participants`: participants by role (lower-cased, de-duplicated), the List-ID
 //!   participant, the discussion key (the same format as core's), `is-internal`.
 //! - `domain`: whether a host name or an address belongs to the local domain.
@@ -31,7 +32,7 @@
 //! whose `problems` list what the parser and the broker worked around; `outbound`
 //! answers `component-error` of kind `invalid-draft` for a draft it cannot send.
 
-// Memory for the component's allocations: a static arena first (see the crate).
+// Memory for the component's allocations: bump allocation for a one-call instance (see the crate).
 use caliopen_guest_alloc as _;
 
 mod crypto;
@@ -85,7 +86,7 @@ impl bindings::Guest for Component {
                 "the host gave no local domain: is-internal is false and every hop is external",
             );
         }
-        Ok(inbound::inbound(&mail, received_at, &local_domain))
+        Ok(inbound::inbound_owned(mail, received_at, &local_domain))
     }
 
     fn outbound(draft: Draft) -> Result<Vec<u8>, ComponentError> {

@@ -27,7 +27,7 @@
 //! mail at all), and, off wasm32, when it is larger than 4 GiB (kind `unsupported`:
 //! mail-parser's offsets are 32-bit). Anything else, however broken, is parsed.
 
-// Memory for the component's allocations: a static arena first (see the crate).
+// Memory for the component's allocations: bump allocation for a one-call instance (see the crate).
 use caliopen_guest_alloc as _;
 
 mod bodies;

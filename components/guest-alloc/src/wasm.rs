@@ -1,103 +1,107 @@
-//! The allocator itself: dlmalloc over a [`System`] whose first region is the arena.
-// A global allocator and its system region are raw memory by nature.
+//! The allocator itself: bump allocation over the arena, then over regions got
+//! from `memory.grow`.
+// A global allocator and its regions are raw memory by nature.
 #![allow(unsafe_code)]
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr;
 
-use dlmalloc::Dlmalloc;
-
 use crate::ARENA_BYTES;
 
 const PAGE: usize = 64 * 1024;
 
+/// The memory grows by at least this many pages at a time.
+const GROW_PAGES: usize = 16;
+
 #[repr(C, align(65536))]
 struct Arena(UnsafeCell<[u8; ARENA_BYTES]>);
 
-// SAFETY: wasm32 components are single-threaded; the arena is handed out once.
+// SAFETY: wasm32 components are single-threaded.
 unsafe impl Sync for Arena {}
 
 static ARENA: Arena = Arena(UnsafeCell::new([0; ARENA_BYTES]));
 
-/// dlmalloc's source of regions: the arena first, then `memory.grow`.
-struct System {
-    arena_taken: UnsafeCell<bool>,
+/// Where the next block goes and where the current region ends.
+struct Region {
+    next: usize,
+    end: usize,
 }
 
-// SAFETY: as for `Arena`, single-threaded.
-unsafe impl Send for System {}
-
-/// dlmalloc must not merge or release the arena (it is not grown memory).
-const EXTERN_BIT: u32 = 1;
-
-// SAFETY: regions handed out are valid, zeroed, page-aligned, and never handed twice.
-unsafe impl dlmalloc::Allocator for System {
-    fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
-        // SAFETY: single-threaded, see above.
-        let taken = unsafe { &mut *self.arena_taken.get() };
-        if !*taken && size <= ARENA_BYTES {
-            *taken = true;
-            return (ARENA.0.get().cast(), ARENA_BYTES, EXTERN_BIT);
+impl Region {
+    fn alloc(&mut self, size: usize, align: usize) -> *mut u8 {
+        if self.end == 0 {
+            self.next = ARENA.0.get() as usize;
+            self.end = self.next + ARENA_BYTES;
         }
-        let pages = size.div_ceil(PAGE);
+        let mut start = (self.next + align - 1) & !(align - 1);
+        if start.checked_add(size).is_none_or(|stop| stop > self.end) {
+            let Some(need) = size.checked_add(align) else {
+                return ptr::null_mut();
+            };
+            if !self.grow(need) {
+                return ptr::null_mut();
+            }
+            start = (self.next + align - 1) & !(align - 1);
+        }
+        self.next = start + size;
+        start as *mut u8
+    }
+
+    /// Grows the memory by at least `need` bytes; the region continues there.
+    fn grow(&mut self, need: usize) -> bool {
+        let pages = need.div_ceil(PAGE).max(GROW_PAGES);
         let previous = core::arch::wasm32::memory_grow(0, pages);
         if previous == usize::MAX {
-            return (ptr::null_mut(), 0, 0);
+            return false;
         }
-        ((previous * PAGE) as *mut u8, pages * PAGE, 0)
-    }
-
-    fn remap(&self, _ptr: *mut u8, _old: usize, _new: usize, _can_move: bool) -> *mut u8 {
-        ptr::null_mut()
-    }
-
-    fn free_part(&self, _ptr: *mut u8, _old: usize, _new: usize) -> bool {
-        false
-    }
-
-    fn free(&self, _ptr: *mut u8, _size: usize) -> bool {
-        false
-    }
-
-    fn can_release_part(&self, _flags: u32) -> bool {
-        false
-    }
-
-    fn allocates_zeros(&self) -> bool {
+        let base = previous * PAGE;
+        if base != self.end {
+            self.next = base;
+        }
+        self.end = base + pages * PAGE;
         true
-    }
-
-    fn page_size(&self) -> usize {
-        PAGE
     }
 }
 
-struct GuestAlloc(UnsafeCell<Dlmalloc<System>>);
+struct Bump(UnsafeCell<Region>);
 
 // SAFETY: single-threaded, see above.
-unsafe impl Sync for GuestAlloc {}
+unsafe impl Sync for Bump {}
 
 #[global_allocator]
-static ALLOCATOR: GuestAlloc = GuestAlloc(UnsafeCell::new(Dlmalloc::new_with_allocator(System {
-    arena_taken: UnsafeCell::new(false),
-})));
+static ALLOCATOR: Bump = Bump(UnsafeCell::new(Region { next: 0, end: 0 }));
 
-// SAFETY: forwards to dlmalloc, whose contract is GlobalAlloc's; single-threaded.
-unsafe impl GlobalAlloc for GuestAlloc {
+// SAFETY: hands out disjoint, aligned blocks; single-threaded.
+unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        unsafe { (*self.0.get()).malloc(layout.size(), layout.align()) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        unsafe { (*self.0.get()).calloc(layout.size(), layout.align()) }
+        let r = unsafe { &mut *self.0.get() };
+        r.alloc(layout.size(), layout.align())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { (*self.0.get()).free(ptr, layout.size(), layout.align()) }
+        let r = unsafe { &mut *self.0.get() };
+        // Only the last block comes back; the rest goes with the instance.
+        if ptr as usize + layout.size() == r.next {
+            r.next = ptr as usize;
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        unsafe { (*self.0.get()).realloc(ptr, layout.size(), layout.align(), new_size) }
+        let r = unsafe { &mut *self.0.get() };
+        let p = ptr as usize;
+        // The last block grows or shrinks in place when the region has room.
+        if p + layout.size() == r.next && p.checked_add(new_size).is_some_and(|s| s <= r.end) {
+            r.next = p + new_size;
+            return ptr;
+        }
+        if new_size <= layout.size() {
+            return ptr;
+        }
+        let new = r.alloc(new_size, layout.align());
+        if !new.is_null() {
+            unsafe { ptr::copy_nonoverlapping(ptr, new, layout.size()) };
+        }
+        new
     }
 }

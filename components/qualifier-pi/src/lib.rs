@@ -67,7 +67,7 @@
 //! unreachable stubs off wasm). The export asks the host first, then calls the pure
 //! functions.
 
-// Memory for the component's allocations: a static arena first (see the crate).
+// Memory for the component's allocations: bump allocation for a one-call instance (see the crate).
 use caliopen_guest_alloc as _;
 
 pub mod index;

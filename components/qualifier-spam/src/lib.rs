@@ -43,7 +43,7 @@
 //! unreachable stubs off wasm). The export reads the config and asks the host about
 //! the sender, then calls [`score::score`].
 
-// Memory for the component's allocations: a static arena first (see the crate).
+// Memory for the component's allocations: bump allocation for a one-call instance (see the crate).
 use caliopen_guest_alloc as _;
 
 pub mod html;

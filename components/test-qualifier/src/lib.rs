@@ -13,7 +13,7 @@
 
 #![allow(unsafe_code)] // the generated bindings use `unsafe`; this crate's own code does not
 
-// Memory for the component's allocations: a static arena first (see the crate).
+// Memory for the component's allocations: bump allocation for a one-call instance (see the crate).
 use caliopen_guest_alloc as _;
 
 mod bindings {
