@@ -267,13 +267,43 @@ fn run(
     })
 }
 
+/// Qualifiers see at most this much of each body: the first mebibyte, as spam
+/// filters look at the start of large mail only. Every qualifier's copy of a body
+/// at the size limit would otherwise outgrow its memory.
+pub const QUALIFIER_BODY_BYTES: usize = 1 << 20;
+
+/// Cuts `body` to [`QUALIFIER_BODY_BYTES`] at a character boundary; answers the
+/// whole body when it was cut.
+fn cut_for_qualifiers(body: &mut Option<String>) -> Option<String> {
+    let text = body.as_ref()?;
+    if text.len() <= QUALIFIER_BODY_BYTES {
+        return None;
+    }
+    let mut end = QUALIFIER_BODY_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text[..end].to_owned();
+    body.replace(cut)
+}
+
 /// Runs the qualifier chain; each qualifier sees the verdicts merged so far.
 fn qualify(
     engine: &WasmEngine,
     chain: &Chain,
     user: &UserContext,
-    message: wit::Message,
+    mut message: wit::Message,
 ) -> Result<(wit::Message, MergedVerdict), ProcessingError> {
+    let whole_plain = cut_for_qualifiers(&mut message.body_plain);
+    let whole_html = cut_for_qualifiers(&mut message.body_html);
+    for (part, whole) in [("plain", &whole_plain), ("HTML", &whole_html)] {
+        if let Some(whole) = whole {
+            message.problems.push(format!(
+                "the {part} body has {} bytes: qualifiers saw its first {QUALIFIER_BODY_BYTES}",
+                whole.len()
+            ));
+        }
+    }
     let mut view = wit::MessageView {
         message,
         tags: Vec::new(),
@@ -346,7 +376,14 @@ fn qualify(
     merged.is_spam = view.is_spam;
     merged.spam_score = view.spam_score;
     merged.tags = view.tags;
-    Ok((view.message, merged))
+    let mut message = view.message;
+    if whole_plain.is_some() {
+        message.body_plain = whole_plain;
+    }
+    if whole_html.is_some() {
+        message.body_html = whole_html;
+    }
+    Ok((message, merged))
 }
 
 /// What differs between two verdicts, in words; none when they agree.

@@ -19,6 +19,26 @@ use crate::{ExternalReferences, HtmlSafety, Message, ParsedMail, html, participa
 /// Builds the message of `mail`, received at `received_at` (ms since the epoch) by a
 /// user of `local_domain`. Never fails: what was wrong is listed in `problems`.
 pub fn inbound(mail: &ParsedMail, received_at: i64, local_domain: &str) -> Message {
+    let mut message = without_content(mail, received_at, local_domain);
+    message.body_plain = mail.body_plain.clone();
+    message.body_html = mail.body_html.clone();
+    message.attachments = mail.attachments.clone();
+    message
+}
+
+/// [`inbound`], moving the bodies and attachments of `mail` into the message rather
+/// than copying them: a mail at the size limit is then held once, not twice, in the
+/// component's memory.
+pub fn inbound_owned(mut mail: ParsedMail, received_at: i64, local_domain: &str) -> Message {
+    let mut message = without_content(&mail, received_at, local_domain);
+    message.body_plain = mail.body_plain.take();
+    message.body_html = mail.body_html.take();
+    message.attachments = std::mem::take(&mut mail.attachments);
+    message
+}
+
+/// The message, with no body and no attachment yet.
+fn without_content(mail: &ParsedMail, received_at: i64, local_domain: &str) -> Message {
     let local = LocalDomain::new(local_domain);
     let mut problems = mail.problems.clone();
 
@@ -50,10 +70,10 @@ pub fn inbound(mail: &ParsedMail, received_at: i64, local_domain: &str) -> Messa
         date,
         discussion_key: participants::discussion_key(&participants),
         participants,
-        body_plain: mail.body_plain.clone(),
-        body_html: mail.body_html.clone(),
+        body_plain: None,
+        body_html: None,
         html_safety,
-        attachments: mail.attachments.clone(),
+        attachments: Vec::new(),
         external_references,
         privacy_features,
         problems,

@@ -80,6 +80,15 @@ fn corpus_goes_through_inbound_sensibly() {
             Err(_) => failures.push(format!("{name}: PANIC in inbound")),
             Ok(message) => {
                 stats.count(&message);
+                // What the component exports moves the bodies; it must give the same.
+                let owned = caliopen_email_broker::inbound::inbound_owned(
+                    mail.clone(),
+                    common::RECEIVED_AT,
+                    common::LOCAL_DOMAIN,
+                );
+                if format!("{owned:?}") != format!("{message:?}") {
+                    failures.push(format!("{name}: inbound_owned differs from inbound"));
+                }
                 failures.extend(
                     check(&mail, &message, &raw)
                         .into_iter()
