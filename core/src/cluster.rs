@@ -26,12 +26,12 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Instant;
 
-use caliopen_storage_traits::{Batch, Scan, Scope};
+use caliopen_storage_traits::{Batch, Scope};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::codec::{decode, encode};
+use crate::codec::encode;
 use crate::error::CoreResult;
 use crate::tables::NODES;
 use crate::{Core, config::ClusterConfig};
@@ -175,22 +175,7 @@ impl Core {
         self.stores().records.write(batch).await?;
         let written = Instant::now();
 
-        let mut beats = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(NODES, Scope::Global, Scan::all(256).after(after))
-                .await?;
-            for (_, v) in &page.items {
-                beats.push(decode::<Beat>(NODES.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
+        let beats: Vec<Beat> = self.scan_decoded(NODES, Scope::Global).await?;
 
         let mut stale = Batch::new();
         let changed = {

@@ -139,6 +139,34 @@ impl Core {
         self.inner.delivery_wake.notify_one();
     }
 
+    /// Every record of `table` in `scope`, decoded, in key order.
+    pub(crate) async fn scan_decoded<T: serde::de::DeserializeOwned>(
+        &self,
+        table: caliopen_storage_traits::Table,
+        scope: caliopen_storage_traits::Scope,
+    ) -> CoreResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(
+                    table,
+                    scope,
+                    caliopen_storage_traits::Scan::all(1000).after(after),
+                )
+                .await?;
+            for (_, v) in &page.items {
+                out.push(codec::decode(table.name, v)?);
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// Wakes the indexer after writing outbox entries.
     pub(crate) fn wake_indexer(&self) {
         self.inner.index_wake.notify_one();

@@ -54,7 +54,10 @@ async fn a_mail_at_the_size_limit_with_a_big_attachment_is_stored() {
     assert_eq!(m.attachments.len(), 1, "{:?}", m.attachments);
     // 54 bytes per 74-byte base64 line.
     let decoded = m.attachments[0].size as usize;
-    assert!(decoded > raw.len() / 74 * 54 - 1000, "attachment of {decoded} bytes");
+    assert!(
+        decoded > raw.len() / 74 * 54 - 1000,
+        "attachment of {decoded} bytes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +67,11 @@ async fn a_mail_at_the_size_limit_with_a_big_html_body_is_stored_whole() {
     let m = delivered(&raw).await;
     let html = m.body_html.as_deref().unwrap_or_default();
     // Stored whole, although the qualifiers saw only its start.
-    assert!(html.len() > raw.len() - 1000, "HTML body of {} bytes", html.len());
+    assert!(
+        html.len() > raw.len() - 1000,
+        "HTML body of {} bytes",
+        html.len()
+    );
     assert!(html.len() > QUALIFIER_BODY_BYTES);
     assert!(
         m.problems

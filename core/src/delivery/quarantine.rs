@@ -50,22 +50,7 @@ impl Core {
 
     /// Every quarantined delivery, oldest first.
     pub async fn quarantined(&self) -> CoreResult<Vec<QuarantinedDelivery>> {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(QUARANTINE, Scope::Global, Scan::all(1000).after(after))
-                .await?;
-            for (_, v) in &page.items {
-                out.push(decode(QUARANTINE.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        self.scan_decoded(QUARANTINE, Scope::Global).await
     }
 
     /// Puts a quarantined delivery back in the queue, with its attempts reset.

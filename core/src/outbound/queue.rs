@@ -88,22 +88,7 @@ impl Core {
 
     /// Every queued job (for operators and tests).
     pub async fn outbound_queue(&self) -> CoreResult<Vec<OutboundJob>> {
-        let mut jobs = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(OUTBOUND, Scope::Global, Scan::all(512).after(after))
-                .await?;
-            for (_, v) in &page.items {
-                jobs.push(decode(OUTBOUND.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(jobs),
-            }
-        }
+        self.scan_decoded(OUTBOUND, Scope::Global).await
     }
 
     /// The bytes of a job's message.

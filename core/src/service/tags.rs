@@ -179,22 +179,7 @@ impl Core {
         user_id: Uuid,
         table: caliopen_storage_traits::Table,
     ) -> CoreResult<Vec<T>> {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(table, Scope::User(user_id), Scan::all(1000).after(after))
-                .await?;
-            for (_, v) in &page.items {
-                out.push(decode(table.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        self.scan_decoded(table, Scope::User(user_id)).await
     }
 
     async fn write_tag(&self, user_id: Uuid, tag: &Tag) -> CoreResult<()> {
