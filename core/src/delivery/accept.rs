@@ -127,25 +127,6 @@ impl Core {
 
     /// How many deliveries are waiting to be processed.
     pub async fn pending_deliveries(&self) -> CoreResult<Vec<PendingDelivery>> {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(
-                    DELIVERIES,
-                    Scope::Global,
-                    caliopen_storage_traits::Scan::all(1000).after(after),
-                )
-                .await?;
-            for (_, v) in &page.items {
-                out.push(crate::codec::decode(DELIVERIES.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        self.scan_decoded(DELIVERIES, Scope::Global).await
     }
 }

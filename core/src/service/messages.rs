@@ -4,10 +4,10 @@ use caliopen_storage_traits::{Scan, Scope};
 use uuid::Uuid;
 
 use crate::Core;
-use crate::codec::{Key, decode, key_uuid};
+use crate::codec::decode;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Message;
-use crate::tables::{COUNTERS, DISCUSSION_MESSAGES, MESSAGES, counter};
+use crate::tables::{COUNTERS, MESSAGES, counter};
 
 /// Which messages a list request wants.
 #[derive(Debug, Clone)]
@@ -142,27 +142,7 @@ impl Core {
         discussion_id: &str,
         filter: &MessageFilter,
     ) -> CoreResult<(u64, Vec<Message>)> {
-        let scope = Scope::User(user_id);
-        let prefix = Key::new().str(discussion_id).build();
-        let len = prefix.len();
-        let mut ids = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(
-                    DISCUSSION_MESSAGES,
-                    scope,
-                    Scan::prefix(prefix.clone(), 1000).reversed().after(after),
-                )
-                .await?;
-            ids.extend(page.items.iter().filter_map(|(k, _)| key_uuid(k, len)));
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
+        let ids = self.discussion_message_ids(user_id, discussion_id).await?;
         let mut total = 0u64;
         let mut out = Vec::new();
         for id in ids {

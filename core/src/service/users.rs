@@ -239,26 +239,7 @@ impl Core {
 
     /// Every user, in id order (maintenance: reindex, CLI).
     pub async fn all_users(&self) -> CoreResult<Vec<User>> {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(
-                    USERS,
-                    Scope::Global,
-                    caliopen_storage_traits::Scan::all(500).after(after),
-                )
-                .await?;
-            for (_, v) in &page.items {
-                out.push(decode(USERS.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        self.scan_decoded(USERS, Scope::Global).await
     }
 
     /// The user's settings.
