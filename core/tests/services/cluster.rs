@@ -11,19 +11,21 @@ use caliopen_core::{Core, CoreConfig};
 
 use crate::harness::Node;
 
+/// Short enough for a quick test, long enough that a heartbeat slowed by a loaded
+/// machine (an fsync of the shared store) does not make a node count the other dead.
 fn fast_cluster() -> CoreConfig {
     CoreConfig {
         cluster: ClusterConfig {
             heartbeat: Duration::from_millis(50),
-            lease: Duration::from_millis(400),
+            lease: Duration::from_millis(1500),
         },
         ..CoreConfig::default()
     }
 }
 
-/// Waits until `cond` holds, for at most five seconds.
+/// Waits until `cond` holds, for at most fifteen seconds.
 async fn until(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..500 {
+    for _ in 0..1500 {
         if cond() {
             return;
         }
