@@ -8,7 +8,7 @@
 //! place when it is reallocated (a growing `Vec` or `String`). That is a few
 //! instructions per allocation where dlmalloc, Rust's standard allocator on
 //! `wasm32-unknown-unknown`, keeps bins and headers (`caliopen-bench chain`: the
-//! default chain 11-14% faster per message). The cost is memory for what is freed
+//! default chain 13-14% faster per message). The cost is memory for what is freed
 //! and not reused: on the corpus, the peak linear memory of a call is unchanged
 //! (the first megabyte is a static arena, below); on a mail at the size limit it is
 //! the same as dlmalloc's, the large blocks dominating (runtime/tests/large_mail.rs).
