@@ -139,6 +139,32 @@ impl Core {
         self.inner.delivery_wake.notify_one();
     }
 
+    /// Calls `f` on every (key, value) that `scan` selects in `table` and `scope`,
+    /// reading page after page.
+    pub(crate) async fn visit_records(
+        &self,
+        table: caliopen_storage_traits::Table,
+        scope: caliopen_storage_traits::Scope,
+        scan: caliopen_storage_traits::Scan,
+        mut f: impl FnMut(&[u8], &[u8]) -> CoreResult<()>,
+    ) -> CoreResult<()> {
+        let mut after = None;
+        loop {
+            let page = self
+                .stores()
+                .records
+                .scan(table, scope, scan.clone().after(after))
+                .await?;
+            for (key, value) in &page.items {
+                f(key, value)?;
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// Every record of `table` in `scope`, decoded, in key order.
     pub(crate) async fn scan_decoded<T: serde::de::DeserializeOwned>(
         &self,
@@ -146,25 +172,13 @@ impl Core {
         scope: caliopen_storage_traits::Scope,
     ) -> CoreResult<Vec<T>> {
         let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(
-                    table,
-                    scope,
-                    caliopen_storage_traits::Scan::all(1000).after(after),
-                )
-                .await?;
-            for (_, v) in &page.items {
-                out.push(codec::decode(table.name, v)?);
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        let all = caliopen_storage_traits::Scan::all(1000);
+        self.visit_records(table, scope, all, |_, v| {
+            out.push(codec::decode(table.name, v)?);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
     }
 
     /// Wakes the indexer after writing outbox entries.

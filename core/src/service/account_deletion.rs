@@ -145,22 +145,13 @@ impl Core {
         pick: impl Fn(&[u8]) -> CoreResult<bool>,
     ) -> CoreResult<Vec<Vec<u8>>> {
         let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(table, Scope::Global, Scan::all(1000).after(after))
-                .await?;
-            for (key, value) in &page.items {
-                if pick(value)? {
-                    out.push(key.clone());
-                }
+        self.visit_records(table, Scope::Global, Scan::all(1000), |key, value| {
+            if pick(value)? {
+                out.push(key.to_vec());
             }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
-            }
-        }
+            Ok(())
+        })
+        .await?;
+        Ok(out)
     }
 }

@@ -25,23 +25,13 @@ impl Core {
         let prefix = Key::new().str(discussion_id).build();
         let len = prefix.len();
         let mut ids = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .stores()
-                .records
-                .scan(
-                    DISCUSSION_MESSAGES,
-                    Scope::User(user_id),
-                    Scan::prefix(prefix.clone(), 1000).reversed().after(after),
-                )
-                .await?;
-            ids.extend(page.items.iter().filter_map(|(k, _)| key_uuid(k, len)));
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(ids),
-            }
-        }
+        let scan = Scan::prefix(prefix, 1000).reversed();
+        self.visit_records(DISCUSSION_MESSAGES, Scope::User(user_id), scan, |k, _| {
+            ids.extend(key_uuid(k, len));
+            Ok(())
+        })
+        .await?;
+        Ok(ids)
     }
 
     /// The messages of a discussion, newest first (ids whose message is gone are skipped).
