@@ -102,6 +102,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         tracing::info!(slot = %restored, "component restored");
     }
     bootstrap_components(&config, &core, &registry).await?;
+    warn_if_too_small(&slots, config.lmtp.max_message_size);
 
     let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
         Arc::new(ComponentPipeline::new(engine.clone(), slots.clone()));
@@ -205,6 +206,17 @@ async fn bootstrap_components(
         tracing::info!(component = %report.component, slot = %report.slot, load_ms = report.load_ms, "configured component deployed");
     }
     Ok(())
+}
+
+/// Warns about an active parser or broker whose limits are too small for the
+/// largest mail the listener acknowledges (see [`Manifest::too_small_for`]).
+fn warn_if_too_small(slots: &Slots, max_message_size: usize) {
+    let chain = slots.snapshot();
+    for component in [&chain.parser, &chain.broker].into_iter().flatten() {
+        if let Some(problem) = component.manifest.too_small_for(max_message_size) {
+            tracing::warn!(slot = %component.manifest.slot, "{problem}");
+        }
+    }
 }
 
 /// How often a node with a shared records store looks for deployments made by others.

@@ -251,6 +251,45 @@ impl Manifest {
         }
         Ok(())
     }
+
+    /// Why this parser or broker cannot take a mail of `max_message_size` bytes, the
+    /// largest the LMTP/SMTP listener acknowledges; `None` when it can, or when it is a
+    /// qualifier (qualifiers see the first MiB of each body only).
+    ///
+    /// A parser holds the raw mail and its decoded parts, a broker the parsed mail and
+    /// the message it builds: each needs at least twice the mail's size in memory (a
+    /// 50 MiB mail passed at 128 MiB, `runtime/tests/large_mail.rs`), and its output
+    /// cap must hold a body as large as the mail. Below that, such a mail is acknowledged
+    /// and then quarantined.
+    pub fn too_small_for(&self, max_message_size: usize) -> Option<String> {
+        if self.world == World::Qualifier {
+            return None;
+        }
+        let memory = self.limits.memory_mib as usize * 1024 * 1024;
+        let output = self.limits.max_output_kib as usize * 1024;
+        let needed_mib = (2 * max_message_size).div_ceil(1024 * 1024);
+        let mut problems = Vec::new();
+        if memory < 2 * max_message_size {
+            problems.push(format!(
+                "limits.memory_mib = {} is below {needed_mib}, twice the mail size",
+                self.limits.memory_mib
+            ));
+        }
+        if output < max_message_size {
+            problems.push(format!(
+                "limits.max_output_kib = {} is below {}, the mail size",
+                self.limits.max_output_kib,
+                max_message_size.div_ceil(1024)
+            ));
+        }
+        (!problems.is_empty()).then(|| {
+            format!(
+                "{self} cannot take a mail of max_message_size = {max_message_size} bytes: {}; \
+                 such mail would be acknowledged and then quarantined",
+                problems.join(" and ")
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -279,6 +318,30 @@ mod tests {
         assert_eq!(m.limits.memory_mib, 64);
         assert_eq!(m.policy.on_failure, OnFailure::Skip);
         assert_eq!(m.config["threshold"], "5");
+    }
+
+    #[test]
+    fn a_parser_or_broker_too_small_for_the_size_limit_is_named() {
+        let parser = |memory: u32, output: u32| {
+            Manifest::parse(&format!(
+                "name = \"p\"\nversion = \"1\"\nworld = \"parser\"\nslot = \"parser:email\"\n\
+                 [limits]\nmemory_mib = {memory}\nmax_output_kib = {output}\n[policy]\non_failure = \"quarantine\"\n"
+            ))
+            .unwrap()
+        };
+        let mib = 1024 * 1024;
+        assert_eq!(parser(128, 65536).too_small_for(50 * mib), None);
+        let memory = parser(64, 65536).too_small_for(50 * mib).unwrap();
+        assert!(memory.contains("memory_mib = 64 is below 100"), "{memory}");
+        assert!(!memory.contains("max_output_kib"), "{memory}");
+        let output = parser(128, 4096).too_small_for(50 * mib).unwrap();
+        assert!(
+            output.contains("max_output_kib = 4096 is below 51200"),
+            "{output}"
+        );
+        assert!(output.contains("p@1"), "{output}");
+        // Qualifiers see the first MiB of each body only.
+        assert_eq!(Manifest::parse(GOOD).unwrap().too_small_for(50 * mib), None);
     }
 
     #[test]
