@@ -259,6 +259,20 @@ impl Figures {
                 secs * 1e6 / (*calls).max(1) as f64
             );
         }
+        let in_calls: f64 = self
+            .per_component
+            .iter()
+            .map(|(_, calls, secs)| secs * 1e6 / (*calls).max(1) as f64)
+            .sum();
+        let whole = per(self.wasm);
+        let _ = writeln!(
+            out,
+            "\nThe six calls take {in_calls:.0} µs of the {whole:.0} µs per message; the other {:.0} µs go to \
+             handing the chain to a blocking thread and back (one message at a time, so the thread's wake-up \
+             is not hidden behind other work as it is under load), the user snapshot and the conversion to \
+             core's types.",
+            (whole - in_calls).max(0.0)
+        );
         let _ = writeln!(
             out,
             "\nThe Wasm side is `ComponentPipeline::process_inbound`, the path of every delivery: it adds to the \
