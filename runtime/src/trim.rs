@@ -40,6 +40,16 @@ pub fn release_free_memory() {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         libc::malloc_trim(0);
     }
+    // Cranelift compiles on the threads of rayon's global pool, and mimalloc keeps
+    // each thread's freed pages with that thread until it allocates again: idle pool
+    // threads would hold the compilation's memory for good.
+    rayon::broadcast(|_| {
+        #[allow(unsafe_code)]
+        // SAFETY: as above, on each thread of the pool.
+        unsafe {
+            libmimalloc_sys::mi_collect(true);
+        }
+    });
 }
 
 #[cfg(test)]
