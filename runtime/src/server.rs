@@ -102,6 +102,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         tracing::info!(slot = %restored, "component restored");
     }
     bootstrap_components(&config, &core, &registry).await?;
+    // The component files were read and deployed on this thread: give back what
+    // that held (the compilations gave back theirs, see `trim`).
+    crate::trim::release_free_memory();
     warn_if_too_small(&slots, config.lmtp.max_message_size);
 
     let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
