@@ -174,9 +174,11 @@ fn check_closing_boundary(
     }
 }
 
-/// Naive substring search; callers keep the needle short (a boundary delimiter).
+/// Substring search (memchr's `memmem`: a vectorised prefilter where the target has
+/// one, simd128 on wasm32; comparing every window instead cost one `memcmp` call per
+/// byte of the mail, a tenth of the parser's time in Wasm).
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// The size of a leaf's content after transfer decoding (before charset conversion).

@@ -113,8 +113,10 @@ fn folded_value(raw: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
 /// The next `boundary=` at or after `from`, ASCII case-insensitive.
 fn find_key(raw: &[u8], from: usize) -> Option<usize> {
     let last = raw.len().checked_sub(KEY.len())?;
-    (from..=last)
-        .find(|&i| matches!(raw[i], b'b' | b'B') && raw[i..i + KEY.len()].eq_ignore_ascii_case(KEY))
+    let tail = raw.get(from..=last)?;
+    memchr::memchr2_iter(b'b', b'B', tail)
+        .map(|i| from + i)
+        .find(|&i| raw[i..i + KEY.len()].eq_ignore_ascii_case(KEY))
 }
 
 /// Whether `pos` lies in a Content-Type field: the logical line holding it (its
