@@ -54,6 +54,9 @@ pub struct Registry {
     loaded: Mutex<HashMap<String, Arc<LoadedComponent>>>,
     /// Serialises deployment operations of this node.
     op: tokio::sync::Mutex<()>,
+    /// The largest mail the listeners acknowledge: a parser or broker too small
+    /// for it is refused at deploy (see [`Manifest::too_small_for`]).
+    max_message_size: Option<usize>,
 }
 
 impl Registry {
@@ -65,7 +68,17 @@ impl Registry {
             cache,
             loaded: Mutex::default(),
             op: tokio::sync::Mutex::new(()),
+            max_message_size: None,
         }
+    }
+
+    /// Refuses to deploy a parser or broker whose limits cannot take a mail of
+    /// `max_message_size` bytes: such mail would be acknowledged, then quarantined.
+    /// Versions already stored (restore, rollback, activate) are not refused: the
+    /// server warns about them at start.
+    pub fn with_max_message_size(mut self, max_message_size: usize) -> Self {
+        self.max_message_size = Some(max_message_size);
+        self
     }
 
     pub fn slots(&self) -> &Arc<Slots> {
@@ -120,6 +133,14 @@ impl Registry {
             return Err(DeployError::Refused(
                 "shadow mode is for qualifiers: it compares verdicts".into(),
             ));
+        }
+        if let Some(problem) = self
+            .max_message_size
+            .and_then(|max| manifest.too_small_for(max))
+        {
+            return Err(DeployError::Refused(format!(
+                "{problem}: raise the manifest's limits, or lower lmtp.max_message_size"
+            )));
         }
         let _op = self.op.lock().await;
         let (component, how, load_ms) = self.load(manifest.clone(), wasm.clone()).await?;

@@ -97,7 +97,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         engine.clone(),
         slots.clone(),
         config.data_dir.join("component-cache"),
-    ));
+    )
+    .with_max_message_size(config.lmtp.max_message_size));
     for restored in registry.restore().await? {
         tracing::info!(slot = %restored, "component restored");
     }

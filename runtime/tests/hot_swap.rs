@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::inproc::InProcess;
+use common::{component, root};
 
 const GRANTS: &str = "\"log\", \"config\", \"contacts\"";
 
@@ -113,4 +114,40 @@ async fn a_deployed_version_is_restored_from_the_store() {
     let chain = slots.snapshot();
     assert_eq!(chain.qualifiers[0].active.manifest.version, "2.0.0");
     assert!(chain.parser.is_some() && chain.broker.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parser_too_small_for_the_size_limit_is_refused_at_deploy() {
+    let node = InProcess::new().await;
+    let registry = caliopen_runtime::registry::Registry::new(
+        node.core.clone(),
+        node.engine.clone(),
+        Arc::new(caliopen_runtime::pipeline::Slots::default()),
+        node.dir.path().join("cache"),
+    )
+    .with_max_message_size(50 << 20);
+    let shipped =
+        std::fs::read_to_string(root().join("components/email-parser/component.toml")).unwrap();
+    let small = shipped
+        .replace("memory_mib = 128", "memory_mib = 64")
+        .replace("version = \"0.1.0\"", "version = \"0.1.1\"");
+    assert_ne!(small, shipped, "the shipped manifest sets memory_mib = 128");
+    let refused = registry
+        .deploy(&small, component("caliopen_email_parser"), false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("memory_mib = 64 is below 100") && refused.contains("quarantined"),
+        "{refused}"
+    );
+    // Nothing was stored or made active.
+    let slot = node.core.slot("parser:email").await.unwrap();
+    assert_ne!(slot.active.as_deref(), Some("email-parser@0.1.1"));
+    // The shipped manifest fits the shipped size limit.
+    let report = registry
+        .deploy(&shipped, component("caliopen_email_parser"), false)
+        .await
+        .unwrap();
+    assert_eq!(report.component, "email-parser@0.1.0");
 }

@@ -48,7 +48,8 @@ fn local_registry(core: Core, config: &Config) -> anyhow::Result<Registry> {
         engine,
         Arc::new(Slots::default()),
         config.data_dir.join("component-cache"),
-    ))
+    )
+    .with_max_message_size(config.lmtp.max_message_size))
 }
 
 pub async fn run(cmd: ComponentCommand, target: Target, config: &Config) -> anyhow::Result<()> {
