@@ -92,13 +92,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let core = Core::new(storage.stores(), config.core.clone());
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);
     let slots = Arc::new(Slots::default());
-    let registry = Arc::new(Registry::new(
-        core.clone(),
-        engine.clone(),
-        slots.clone(),
-        config.data_dir.join("component-cache"),
-    )
-    .with_max_message_size(config.lmtp.max_message_size));
+    let registry = Arc::new(
+        Registry::new(
+            core.clone(),
+            engine.clone(),
+            slots.clone(),
+            config.data_dir.join("component-cache"),
+        )
+        .with_max_message_size(config.lmtp.max_message_size),
+    );
     for restored in registry.restore().await? {
         tracing::info!(slot = %restored, "component restored");
     }
