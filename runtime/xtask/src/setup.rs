@@ -23,8 +23,12 @@ pub const WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "
 /// policy-rc.d forbids it (containers, CI), and elsewhere a system Postfix on port 25 does
 /// not get in the way: the test runs its own instance on loopback ports. Dovecot, the
 /// reference of the ingest benchmark, is installed by `caliopen-bench` itself.
+///
+/// swaks speaks STARTTLS through Net::SSLeay, a package it only recommends (recommends
+/// are not installed here).
 const TEST_PACKAGES: &[&str] = &[
     "swaks",
+    "libnet-ssleay-perl",
     "postfix",
     "curl",
     "python3-aiosmtpd",
