@@ -266,7 +266,7 @@ impl Figures {
         for (name, calls, secs) in &self.per_component {
             let _ = writeln!(
                 out,
-                "- Wasm `{name}`: {:.0} µs per call ({calls} calls; instantiation, limits and host calls included);",
+                "- Wasm `{name}`: {:.0} µs per call ({calls} calls; instantiation, limits, host calls and the instance's teardown included);",
                 secs * 1e6 / (*calls).max(1) as f64
             );
         }
@@ -279,8 +279,7 @@ impl Figures {
         let _ = writeln!(
             out,
             "\nThe six calls take {in_calls:.0} µs of the {whole:.0} µs per message; the other {:.0} µs go to \
-             the user's tags and contacts read from the store, merging the verdicts, and the conversion to \
-             core's types.",
+             taking the slots' and user's snapshots, merging the verdicts, and the conversion to core's types.",
             (whole - in_calls).max(0.0)
         );
         let _ = writeln!(

@@ -102,6 +102,8 @@ impl LoadedComponent {
                 limits.memory_mib,
             )),
         };
+        // Ending the instance (the pooled memory's reset) is part of the call's cost.
+        drop(store);
         self.metrics
             .record(started.elapsed(), &stats, outcome.as_ref().err());
         (outcome, stats)
