@@ -138,7 +138,8 @@ fn cpu_model() -> String {
         .unwrap_or_else(unknown)
 }
 
-/// The short commit of the repository, with a note when the work tree has changes.
+/// The short commit of the repository, with a note when the work tree has changes
+/// other than to BENCHMARKS.md itself (which every `--write` changes).
 fn commit(root: &Path) -> String {
     let root = root.to_string_lossy();
     let Some(head) = output("git", &["-C", &root, "rev-parse", "--short", "HEAD"]) else {
@@ -146,7 +147,16 @@ fn commit(root: &Path) -> String {
     };
     match output(
         "git",
-        &["-C", &root, "status", "--porcelain", "--untracked-files=no"],
+        &[
+            "-C",
+            &root,
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":(exclude)BENCHMARKS.md",
+        ],
     ) {
         Some(changes) if !changes.is_empty() => format!("{head} (with uncommitted changes)"),
         _ => head,
