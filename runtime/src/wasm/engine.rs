@@ -45,6 +45,8 @@ impl Default for EngineSettings {
 pub struct WasmEngine {
     engine: Engine,
     pooling: bool,
+    /// `perf` may name guest functions: `CALIOPEN_WASM_PERFMAP` was set at start.
+    perf_map: bool,
     tick: Duration,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
@@ -53,8 +55,9 @@ pub struct WasmEngine {
 
 impl WasmEngine {
     pub fn new(settings: &EngineSettings) -> Result<Self, WasmError> {
+        let perf_map = std::env::var_os("CALIOPEN_WASM_PERFMAP").is_some();
         let (engine, pooling) = if settings.pooling {
-            match Engine::new(&config(settings, true)) {
+            match Engine::new(&config(settings, true, perf_map)) {
                 Ok(engine) => (engine, true),
                 Err(e) => {
                     tracing::warn!(
@@ -63,14 +66,15 @@ impl WasmEngine {
                          using on-demand allocation (slower instantiation)"
                     );
                     (
-                        Engine::new(&config(settings, false)).map_err(WasmError::engine)?,
+                        Engine::new(&config(settings, false, perf_map))
+                            .map_err(WasmError::engine)?,
                         false,
                     )
                 }
             }
         } else {
             (
-                Engine::new(&config(settings, false)).map_err(WasmError::engine)?,
+                Engine::new(&config(settings, false, perf_map)).map_err(WasmError::engine)?,
                 false,
             )
         };
@@ -98,6 +102,7 @@ impl WasmEngine {
         Ok(Self {
             engine,
             pooling,
+            perf_map,
             tick,
             stop,
             ticker: Some(ticker),
@@ -119,6 +124,12 @@ impl WasmEngine {
         self.pooling
     }
 
+    /// Whether the engine writes a perf map (`CALIOPEN_WASM_PERFMAP`), so that
+    /// precompiled artefacts must be loaded into anonymous memory for `perf`.
+    pub fn perf_map(&self) -> bool {
+        self.perf_map
+    }
+
     /// Epoch ticks for a wall-clock deadline (at least one).
     pub fn ticks_for(&self, deadline: Duration) -> u64 {
         (deadline.as_nanos() / self.tick.as_nanos()).max(1) as u64
@@ -134,7 +145,7 @@ impl Drop for WasmEngine {
     }
 }
 
-fn config(settings: &EngineSettings, pooling: bool) -> Config {
+fn config(settings: &EngineSettings, pooling: bool, perf_map: bool) -> Config {
     let mut cfg = Config::new();
     cfg.wasm_component_model(true)
         .epoch_interruption(true)
@@ -142,7 +153,7 @@ fn config(settings: &EngineSettings, pooling: bool) -> Config {
         .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32))
         .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
     // `perf` can name guest functions when the engine writes /tmp/perf-<pid>.map.
-    if std::env::var_os("CALIOPEN_WASM_PERFMAP").is_some() {
+    if perf_map {
         cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
     if pooling {

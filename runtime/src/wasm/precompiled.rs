@@ -12,8 +12,7 @@ use super::engine::WasmEngine;
 pub fn load(engine: &WasmEngine, path: &Path) -> wasmtime::Result<Component> {
     // `perf` reads /tmp/perf-<pid>.map only for code in anonymous memory: code mapped
     // from the file would be named after the file, not after the guest's functions.
-    let profiling = std::env::var_os("CALIOPEN_WASM_PERFMAP").is_some();
-    let bytes = if profiling {
+    let bytes = if engine.perf_map() {
         Some(std::fs::read(path)?)
     } else {
         None
