@@ -202,6 +202,7 @@ impl MailProcessor for ComponentPipeline {
         let engine = self.engine.clone();
         // One snapshot of the user's tags, settings and contacts for the whole chain.
         let user = user.memoized();
+        let work = move || blocking_allowed(|| run(&engine, &chain, &user, &raw, received_at));
         // A delivery worker calls from a thread made for blocking work (inside
         // `blocking_allowed`): the chain runs right there, as a second hand-off to
         // the blocking pool would only add two thread wake-ups to every delivery
@@ -210,20 +211,16 @@ impl MailProcessor for ComponentPipeline {
         if may_block()
             && tokio::runtime::Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread
         {
-            return tokio::task::block_in_place(|| {
-                blocking_allowed(|| run(&engine, &chain, &user, &raw, received_at))
-            });
+            return tokio::task::block_in_place(work);
         }
         // Otherwise components run on a blocking thread and their host calls wait for
         // core there, so the embedded store may read on it rather than hand off again.
-        tokio::task::spawn_blocking(move || {
-            blocking_allowed(|| run(&engine, &chain, &user, &raw, received_at))
-        })
-        .await
-        .map_err(|e| ProcessingError::Transient {
-            stage: "runtime".into(),
-            reason: format!("processing task failed: {e}"),
-        })?
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ProcessingError::Transient {
+                stage: "runtime".into(),
+                reason: format!("processing task failed: {e}"),
+            })?
     }
 }
 
