@@ -122,7 +122,8 @@ impl LoadedComponent {
                 let WorldPre::Parser(pre) = pre else {
                     return Err(wrong_world("parser"));
                 };
-                pre.instantiate(&mut *store)?.call_parse(&mut *store, raw)
+                pre.instantiate_checked(&mut *store)?
+                    .call_parse(&mut *store, raw)
             },
             size::parsed,
         )
@@ -143,7 +144,7 @@ impl LoadedComponent {
                 let WorldPre::Broker(pre) = pre else {
                     return Err(wrong_world("broker"));
                 };
-                pre.instantiate(&mut *store)?
+                pre.instantiate_checked(&mut *store)?
                     .call_inbound(&mut *store, mail, received_at)
             },
             size::message,
@@ -164,7 +165,7 @@ impl LoadedComponent {
                 let WorldPre::Broker(pre) = pre else {
                     return Err(wrong_world("broker"));
                 };
-                pre.instantiate(&mut *store)?
+                pre.instantiate_checked(&mut *store)?
                     .call_outbound(&mut *store, draft)
             },
             Vec::len,
@@ -185,7 +186,7 @@ impl LoadedComponent {
                 let WorldPre::Qualifier(pre) = pre else {
                     return Err(wrong_world("qualifier"));
                 };
-                pre.instantiate(&mut *store)?
+                pre.instantiate_checked(&mut *store)?
                     .call_qualify(&mut *store, view)
             },
             size::verdict,
