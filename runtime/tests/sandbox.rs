@@ -156,6 +156,37 @@ async fn an_import_that_is_not_granted_is_refused_at_deploy_with_its_name() {
     );
 }
 
+/// Exports are type-checked against the manifest's world once, at deploy; the
+/// instances made for each call rely on that check and do not repeat it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_whose_exports_are_not_its_worlds_is_refused_at_deploy() {
+    let node = InProcess::new().await;
+    // The email parser's imports are all grantable to a qualifier; its export is not.
+    let manifest = "name = \"not-a-qualifier\"\nversion = \"1.0.0\"\nworld = \"qualifier\"\n\
+                    slot = \"qualifier:test\"\ngrants = [\"log\", \"clock\", \"config\"]\n\
+                    [limits]\ndeadline_ms = 300\nmemory_mib = 32\nmax_output_kib = 1024\n\
+                    [policy]\non_failure = \"skip\"\n";
+    let err = node
+        .registry
+        .deploy(manifest, common::component("caliopen_email_parser"), false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not implement world `qualifier`"),
+        "{err}"
+    );
+    assert!(err.contains("qualify"), "{err}");
+    assert!(
+        node.core
+            .slot("qualifier:test")
+            .await
+            .unwrap()
+            .active
+            .is_none()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_guest_cannot_read_another_users_contacts() {
     use caliopen_core::model::Contact;
