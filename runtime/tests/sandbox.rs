@@ -26,6 +26,12 @@ async fn still_serving(node: &InProcess, user: uuid::Uuid, who: &str) {
     assert!(after.tags.contains(&"after".to_owned()), "{:?}", after.tags);
 }
 
+/// A refused deploy leaves the slot without an active version.
+async fn assert_slot_empty(node: &InProcess, slot: &str) {
+    let active = node.core.slot(slot).await.unwrap().active;
+    assert!(active.is_none(), "{slot} has an active version: {active:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_infinite_loop_hits_the_deadline_and_the_message_is_stored_unqualified() {
     let node = InProcess::new().await;
@@ -146,14 +152,7 @@ async fn an_import_that_is_not_granted_is_refused_at_deploy_with_its_name() {
         .unwrap_err();
     assert!(err.contains("caliopen:platform/contacts"), "{err}");
     assert!(err.contains("does not grant"), "{err}");
-    assert!(
-        node.core
-            .slot("qualifier:test")
-            .await
-            .unwrap()
-            .active
-            .is_none()
-    );
+    assert_slot_empty(&node, "qualifier:test").await;
 }
 
 /// Exports are type-checked against the manifest's world once, at deploy; the
@@ -177,14 +176,7 @@ async fn a_component_whose_exports_are_not_its_worlds_is_refused_at_deploy() {
         "{err}"
     );
     assert!(err.contains("qualify"), "{err}");
-    assert!(
-        node.core
-            .slot("qualifier:test")
-            .await
-            .unwrap()
-            .active
-            .is_none()
-    );
+    assert_slot_empty(&node, "qualifier:test").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
