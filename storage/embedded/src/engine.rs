@@ -1,19 +1,21 @@
 //! The fjall side of the storage: opening the database, running reads off the async
 //! threads, handing writes to the committer, and closing everything so that the same
-//! directory can be opened again in the same process.
+//! directory can be opened again in the same process. Readers take the database's
+//! handles from a [`SpacesSlot`], which the committer refills when it reopens the
+//! database after a failed write.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
-use caliopen_storage_traits::StorageResult;
+use caliopen_storage_traits::{StorageError, StorageResult};
 use fjall::{Database, KeyspaceCreateOptions, KvSeparationOptions};
 use tokio::sync::oneshot;
 
 use crate::EmbeddedOptions;
 use crate::commit::{self, CommitLimits, CommitStats, Done, Job, Spaces, StatCounters, Work};
-use crate::error::{closed, fjall_error, task_failed};
+use crate::error::{BACKEND, closed, fjall_error, task_failed};
 
 /// Values of at least this many bytes are kept out of the blob keyspace's LSM tree
 /// (fjall key-value separation), so compactions do not rewrite raw mails.
@@ -23,18 +25,99 @@ const BLOB_SEPARATION_THRESHOLD: u32 = 4 * 1024;
 /// to blob files early instead of holding 64 MiB of them in memory.
 const BLOB_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// What exists while the storage is open.
+/// The database handles that readers and the committer share. The committer replaces
+/// them when it reopens the database after a failed write (see `commit::recover`).
 #[derive(Debug)]
-pub(crate) struct Handles {
-    pub spaces: Spaces,
-    tx: mpsc::Sender<Job>,
+pub(crate) struct SpacesSlot(RwLock<Slot>);
+
+#[derive(Debug)]
+enum Slot {
+    Open(Spaces),
+    /// The old database is released and the new one not open yet.
+    Reopening,
+    Closed,
+}
+
+impl SpacesSlot {
+    fn new(spaces: Spaces) -> Self {
+        Self(RwLock::new(Slot::Open(spaces)))
+    }
+
+    /// The current handles: a read holds them while it runs.
+    pub(crate) fn get(&self) -> StorageResult<Spaces> {
+        match &*self.0.read().unwrap_or_else(PoisonError::into_inner) {
+            Slot::Open(spaces) => Ok(spaces.clone()),
+            Slot::Reopening => Err(reopening()),
+            Slot::Closed => Err(closed()),
+        }
+    }
+
+    /// Lets go of the handles so that the database can be opened again.
+    pub(crate) fn set_reopening(&self) {
+        self.set(Slot::Reopening);
+    }
+
+    pub(crate) fn set_open(&self, spaces: Spaces) {
+        self.set(Slot::Open(spaces));
+    }
+
+    fn close(&self) {
+        self.set(Slot::Closed);
+    }
+
+    fn set(&self, slot: Slot) {
+        let old = std::mem::replace(
+            &mut *self.0.write().unwrap_or_else(PoisonError::into_inner),
+            slot,
+        );
+        // Dropped outside the lock: dropping the last handle stops fjall's workers.
+        drop(old);
+    }
+}
+
+fn reopening() -> StorageError {
+    StorageError::Unavailable {
+        backend: BACKEND,
+        message: "the database is being reopened after a failed write; try again shortly".into(),
+    }
+}
+
+/// Opens the database in `dir` and its three keyspaces.
+pub(crate) fn open_spaces(dir: &Path, options: &EmbeddedOptions) -> StorageResult<Spaces> {
+    let db = Database::builder(dir)
+        .cache_size(options.cache_bytes)
+        .open()
+        .map_err(|e| fjall_error("open the database", e))?;
+    let records = db
+        .keyspace("records", KeyspaceCreateOptions::default)
+        .map_err(|e| fjall_error("open the records keyspace", e))?;
+    let blobs = db
+        .keyspace("blobs", || {
+            KeyspaceCreateOptions::default()
+                .max_memtable_size(BLOB_MEMTABLE_BYTES)
+                .with_kv_separation(Some(
+                    KvSeparationOptions::default().separation_threshold(BLOB_SEPARATION_THRESHOLD),
+                ))
+        })
+        .map_err(|e| fjall_error("open the blobs keyspace", e))?;
+    let ephemeral = db
+        .keyspace("ephemeral", KeyspaceCreateOptions::default)
+        .map_err(|e| fjall_error("open the ephemeral keyspace", e))?;
+    Ok(Spaces {
+        db,
+        records,
+        blobs,
+        ephemeral,
+    })
 }
 
 /// The database, its committer thread, and the open/closed state shared by the
 /// records, blobs and ephemeral roles.
 #[derive(Debug)]
 pub(crate) struct Kv {
-    state: RwLock<Option<Arc<Handles>>>,
+    /// The way to the committer; none once the storage is shut down.
+    tx: RwLock<Option<mpsc::Sender<Job>>>,
+    spaces: Arc<SpacesSlot>,
     committer: Mutex<Option<JoinHandle<StorageResult<()>>>>,
     stats: Arc<StatCounters>,
 }
@@ -49,41 +132,23 @@ impl Kv {
     }
 
     pub(crate) fn open(dir: &Path, options: &EmbeddedOptions) -> StorageResult<Self> {
-        let db = Database::builder(dir)
-            .cache_size(options.cache_bytes)
-            .open()
-            .map_err(|e| fjall_error("open the database", e))?;
-        let records = db
-            .keyspace("records", KeyspaceCreateOptions::default)
-            .map_err(|e| fjall_error("open the records keyspace", e))?;
-        let blobs = db
-            .keyspace("blobs", || {
-                KeyspaceCreateOptions::default()
-                    .max_memtable_size(BLOB_MEMTABLE_BYTES)
-                    .with_kv_separation(Some(
-                        KvSeparationOptions::default()
-                            .separation_threshold(BLOB_SEPARATION_THRESHOLD),
-                    ))
-            })
-            .map_err(|e| fjall_error("open the blobs keyspace", e))?;
-        let ephemeral = db
-            .keyspace("ephemeral", KeyspaceCreateOptions::default)
-            .map_err(|e| fjall_error("open the ephemeral keyspace", e))?;
-        let spaces = Spaces {
-            db,
-            records,
-            blobs,
-            ephemeral,
-        };
+        let spaces = open_spaces(dir, options)?;
+        let slot = Arc::new(SpacesSlot::new(spaces.clone()));
         let limits = CommitLimits {
             max_jobs: options.group_max_jobs.max(1),
             max_bytes: options.group_max_bytes.max(1),
             purge_interval: options.purge_interval(),
         };
         let stats = Arc::new(StatCounters::default());
-        let (tx, committer) = commit::spawn(spaces.clone(), limits, Arc::clone(&stats))?;
+        let reopen = Reopen {
+            dir: dir.to_path_buf(),
+            options: *options,
+            slot: Arc::clone(&slot),
+        };
+        let (tx, committer) = commit::spawn(spaces, reopen, limits, Arc::clone(&stats))?;
         Ok(Self {
-            state: RwLock::new(Some(Arc::new(Handles { spaces, tx }))),
+            tx: RwLock::new(Some(tx)),
+            spaces: slot,
             committer: Mutex::new(Some(committer)),
             stats,
         })
@@ -93,19 +158,14 @@ impl Kv {
         self.stats.snapshot()
     }
 
-    fn handles(&self) -> StorageResult<Arc<Handles>> {
-        self.state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(closed)
-    }
-
     /// Hands a change to the committer and waits until it is written.
     pub(crate) async fn submit(&self, work: Work) -> StorageResult<Done> {
         let (reply, answer) = oneshot::channel();
-        self.handles()?
-            .tx
+        self.tx
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .ok_or_else(closed)?
             .send(Job { work, reply })
             .map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
@@ -118,41 +178,51 @@ impl Kv {
         T: Send + 'static,
         F: FnOnce(&Spaces) -> StorageResult<T> + Send + 'static,
     {
-        let handles = self.handles()?;
+        let spaces = self.spaces.get()?;
         if caliopen_storage_traits::blocking::may_block() {
-            return f(&handles.spaces);
+            return f(&spaces);
         }
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| f(&handles.spaces)))
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&spaces)))
             .await
             .map_err(|e| task_failed(operation, &e))?
     }
 
     /// Stops accepting work, lets queued writes finish, syncs the journal and releases
-    /// the database (and its directory lock). Later calls answer "closed".
+    /// the database (and its directory lock, once the reads in flight are done). Later
+    /// calls answer "closed".
     pub(crate) fn shutdown(&self) -> StorageResult<()> {
-        let handles = self
-            .state
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // Reads in flight keep their own reference; the committer stops once the last
-        // one (and with it the last sender) is gone and the queue is drained.
-        drop(handles);
+        // The committer stops once the queue is drained and this last sender is gone.
+        drop(
+            self.tx
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let committer = self
             .committer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        match committer.map(JoinHandle::join) {
+        let result = match committer.map(JoinHandle::join) {
             None => Ok(()),
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(crate::error::backend(
                 "close the database",
                 "the commit thread panicked",
             )),
-        }
+        };
+        self.spaces.close();
+        result
     }
+}
+
+/// What the committer needs to open the database again after a failed write.
+#[derive(Debug)]
+pub(crate) struct Reopen {
+    pub dir: PathBuf,
+    pub options: EmbeddedOptions,
+    pub slot: Arc<SpacesSlot>,
 }
 
 impl Drop for Kv {

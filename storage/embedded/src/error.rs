@@ -63,7 +63,8 @@ pub(crate) fn fjall_error(operation: &'static str, err: fjall::Error) -> Storage
         fjall::Error::Poisoned => StorageError::NotWritable {
             backend: BACKEND,
             message: format!(
-                "an earlier write to disk failed, so the engine refuses writes until Caliopen restarts \
+                "an earlier write to disk failed, so the engine refuses writes until the database \
+                 is reopened, which happens once the disk accepts writes again \
                  (while trying to {operation}); check the disk and the logs"
             ),
         },

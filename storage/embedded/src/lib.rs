@@ -8,7 +8,8 @@
 //!   (`records`, `blobs` with key-value separation, `ephemeral`); `keys` holds the
 //!   byte layouts.
 //! - `commit`: the group committer, the only writer to fjall; concurrent writes share
-//!   one fsync and are answered only once durable ([`CommitStats`] counts groups).
+//!   one fsync and are answered only once durable ([`CommitStats`] counts groups);
+//!   after a failed write it reopens the database once the disk accepts writes again.
 //! - `engine`: opening, blocking reads on tokio's blocking pool, and shutdown.
 //! - [`search`]: the tantivy index (schema, analyzer, query semantics, highlights).
 //! - `error`: engine errors mapped to `StorageError` (disk full or read-only →

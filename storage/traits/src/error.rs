@@ -11,8 +11,8 @@ pub enum StorageError {
         operation: &'static str,
         message: String,
     },
-    /// The engine is out of space or was opened read-only: writes fail until an
-    /// operator acts, reads still work.
+    /// The engine is out of space or its files are read-only: writes fail until that
+    /// is cleared, reads still work.
     #[error("storage backend `{backend}` cannot write: {message}")]
     NotWritable {
         backend: &'static str,

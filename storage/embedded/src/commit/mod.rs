@@ -14,7 +14,13 @@
 //! rate counter in a power cut is acceptable, paying an fsync for each is not. When
 //! idle, and at least once per purge interval, the committer also deletes expired
 //! ephemeral values (see [`crate::ephemeral::purge`]).
+//!
+//! A group that cannot be written (a full disk, a read-only file system) is answered
+//! with the error, and fjall then refuses every write. The committer answers the jobs
+//! that follow with a temporary error and, once a probe file can be written and synced
+//! again, reopens the database in place, with no restart (see `recover`).
 
+mod recover;
 mod stage;
 
 use std::sync::Arc;
@@ -29,8 +35,10 @@ use tokio::sync::oneshot;
 
 pub(crate) use stage::{Changes, Space, Spaces, View};
 
+use crate::engine::Reopen;
 use crate::ephemeral;
 use crate::error::fjall_error;
+use recover::Failure;
 
 /// A change waiting for the committer.
 #[derive(Debug)]
@@ -154,12 +162,15 @@ impl StatCounters {
 /// is drained.
 pub(crate) fn spawn(
     spaces: Spaces,
+    reopen: Reopen,
     limits: CommitLimits,
     stats: Arc<StatCounters>,
 ) -> StorageResult<(mpsc::Sender<Job>, JoinHandle<StorageResult<()>>)> {
     let (tx, rx) = mpsc::channel();
     let committer = Committer {
-        spaces,
+        spaces: Some(spaces),
+        reopen,
+        failure: None,
         rx,
         limits,
         last_purge: Instant::now(),
@@ -173,7 +184,11 @@ pub(crate) fn spawn(
 }
 
 struct Committer {
-    spaces: Spaces,
+    /// None only while a failed reopen waits for its next attempt.
+    spaces: Option<Spaces>,
+    reopen: Reopen,
+    /// Set from a failed write until the database is reopened.
+    failure: Option<Failure>,
     rx: mpsc::Receiver<Job>,
     limits: CommitLimits,
     last_purge: Instant,
@@ -184,26 +199,39 @@ impl Committer {
     /// Commits groups until every sender is gone, then syncs the journal one last time.
     fn run(mut self) -> StorageResult<()> {
         loop {
-            let wait = self
-                .limits
-                .purge_interval
-                .saturating_sub(self.last_purge.elapsed());
-            match self.rx.recv_timeout(wait) {
+            match self.rx.recv_timeout(self.idle_wait()) {
                 Ok(first) => {
+                    // A job that arrives after space came back is written, not refused.
+                    self.recover_when_due();
                     let group = self.gather(first);
                     self.commit(group);
-                    if self.last_purge.elapsed() >= self.limits.purge_interval {
-                        self.purge();
-                    }
                 }
-                Err(RecvTimeoutError::Timeout) => self.purge(),
+                Err(RecvTimeoutError::Timeout) => self.recover_when_due(),
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            if self.failure.is_none() && self.last_purge.elapsed() >= self.limits.purge_interval {
+                self.purge();
+            }
         }
-        self.spaces
-            .db
-            .persist(PersistMode::SyncAll)
-            .map_err(|e| fjall_error("sync the journal while closing", e))
+        match (&self.spaces, &self.failure) {
+            (Some(spaces), None) => spaces
+                .db
+                .persist(PersistMode::SyncAll)
+                .map_err(|e| fjall_error("sync the journal while closing", e)),
+            // Everything answered as written was synced before its answer.
+            _ => Ok(()),
+        }
+    }
+
+    /// How long to wait for a job before the next purge or recovery attempt.
+    fn idle_wait(&self) -> Duration {
+        match &self.failure {
+            Some(failure) => failure.until_next_attempt(),
+            None => self
+                .limits
+                .purge_interval
+                .saturating_sub(self.last_purge.elapsed()),
+        }
     }
 
     /// The first job plus whatever is already queued, within the limits.
@@ -222,7 +250,16 @@ impl Committer {
         group
     }
 
-    fn commit(&self, jobs: Vec<Job>) {
+    fn commit(&mut self, jobs: Vec<Job>) {
+        let spaces = match (&self.spaces, &self.failure) {
+            (Some(spaces), None) => spaces,
+            (_, failure) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(recover::refusal(failure.as_ref())));
+                }
+                return;
+            }
+        };
         let span = tracing::debug_span!(
             "group_commit",
             jobs = jobs.len(),
@@ -234,7 +271,7 @@ impl Committer {
         let mut durable = false;
         for Job { work, reply } in jobs {
             let is_durable = work.durable();
-            let mut view = View::new(&self.spaces, &group);
+            let mut view = View::new(spaces, &group);
             match stage::stage(&mut view, work) {
                 Ok(done) => {
                     let own = view.into_changes();
@@ -257,13 +294,15 @@ impl Committer {
             PersistMode::Buffer
         };
         let started = Instant::now();
-        let result = self.write(group, mode);
+        let result = write(spaces, group, mode);
         tracing::debug!(
             micros = started.elapsed().as_micros() as u64,
             ok = result.is_ok(),
             "group written"
         );
-        if result.is_ok() {
+        if let Err(e) = &result {
+            self.failure = Some(Failure::start(e));
+        } else {
             self.stats.groups.fetch_add(1, Ordering::Relaxed);
             self.stats
                 .synced_groups
@@ -280,38 +319,39 @@ impl Committer {
         }
     }
 
-    fn write(&self, changes: Changes, mode: PersistMode) -> StorageResult<()> {
-        let mut batch = self.spaces.db.batch().durability(Some(mode));
-        for ((space, key), value) in changes {
-            let keyspace = self.spaces.get(space);
-            match value {
-                Some(value) => batch.insert(keyspace, key, value),
-                None => batch.remove(keyspace, key),
-            }
-        }
-        batch
-            .commit()
-            .map_err(|e| fjall_error("commit a group of writes", e))
-    }
-
     fn purge(&mut self) {
         self.last_purge = Instant::now();
+        let Some(spaces) = &self.spaces else {
+            return;
+        };
         let mut changes = Changes::new();
-        match ephemeral::purge(
-            &self.spaces.ephemeral,
-            ephemeral::now_millis(),
-            &mut changes,
-        ) {
+        match ephemeral::purge(&spaces.ephemeral, ephemeral::now_millis(), &mut changes) {
             Ok(0) => {}
             Ok(purged) => {
                 tracing::debug!(purged, "purging expired ephemeral values");
-                if let Err(e) = self.write(changes, PersistMode::Buffer) {
+                if let Err(e) = write(spaces, changes, PersistMode::Buffer) {
                     tracing::warn!(error = %e, "purging expired ephemeral values failed");
+                    self.failure = Some(Failure::start(&e));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "scanning expired ephemeral values failed"),
         }
     }
+}
+
+/// Writes one group as one fjall batch.
+fn write(spaces: &Spaces, changes: Changes, mode: PersistMode) -> StorageResult<()> {
+    let mut batch = spaces.db.batch().durability(Some(mode));
+    for ((space, key), value) in changes {
+        let keyspace = spaces.get(space);
+        match value {
+            Some(value) => batch.insert(keyspace, key, value),
+            None => batch.remove(keyspace, key),
+        }
+    }
+    batch
+        .commit()
+        .map_err(|e| fjall_error("commit a group of writes", e))
 }
 
 /// A copy of an error, to answer every waiter of a failed group.
