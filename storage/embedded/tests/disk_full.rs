@@ -1,6 +1,7 @@
 //! A full disk: writes fail with a temporary error, reads keep working, and once space
 //! returns writes are accepted again by the same open storage, with everything
-//! acknowledged before still there (and still there after a close and reopen).
+//! acknowledged before still there (and still there after a close and reopen). The
+//! search index, on the same disk, takes documents again too.
 //!
 //! The storage lives on a small tmpfs of its own; mounting needs root (CAP_SYS_ADMIN),
 //! and without it the test says why and stops.
@@ -10,9 +11,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use caliopen_storage_embedded::{EmbeddedOptions, EmbeddedStorage};
+use caliopen_storage_traits::search::{DocKind, Document, IndexOp, MessageDocument, SearchQuery};
 use caliopen_storage_traits::{Batch, Scope, StorageError, Stores, Table};
+use uuid::Uuid;
 
 const TABLE: Table = Table::plain("disk_full");
+const USER: Uuid = Uuid::from_u128(0x5eed);
 const DISK_MIB: u32 = 48;
 /// Longest wait for writes to come back once space is freed.
 const RECOVERY_WAIT: Duration = Duration::from_secs(20);
@@ -63,6 +67,39 @@ async fn assert_present(stores: &Stores, acked: &[usize]) {
     }
 }
 
+fn document(word: &str) -> IndexOp {
+    IndexOp::Upsert(Document::Message(MessageDocument {
+        user: USER,
+        id: Uuid::new_v4(),
+        discussion_id: String::new(),
+        date: 0,
+        subject: format!("subject {word}"),
+        body: format!("{word} ").repeat(200),
+        participants: Vec::new(),
+        tags: Vec::new(),
+        attachment_names: Vec::new(),
+        pi: 0,
+        importance_level: 0,
+        is_unread: false,
+        is_draft: false,
+        language: None,
+    }))
+}
+
+async fn found(stores: &Stores, word: &str) -> u64 {
+    let query = SearchQuery {
+        user: USER,
+        text: word.into(),
+        kind: Some(DocKind::Message),
+        pi: None,
+        importance: None,
+        offset: 0,
+        limit: 10,
+    };
+    let results = stores.search.search(&query).await.expect("a search");
+    results.messages.total
+}
+
 /// Fills the file system with one file until it refuses more.
 fn fill(path: &Path) {
     use std::io::Write;
@@ -102,6 +139,12 @@ async fn writes_come_back_after_a_full_disk_without_reopening_the_storage() {
         acked.push(i);
     }
 
+    stores
+        .search
+        .apply(&[document("beforehand")])
+        .await
+        .expect("indexing on an empty disk");
+
     let ballast = mount.join("ballast");
     fill(&ballast);
     let mut i = acked.len();
@@ -125,6 +168,15 @@ async fn writes_come_back_after_a_full_disk_without_reopening_the_storage() {
     let again = put(&stores, i).await.expect_err("still full");
     assert!(again.is_transient(), "{again:?}");
     assert_present(&stores, &acked).await;
+    let during = document("meanwhile");
+    let index_refused = match stores.search.apply(std::slice::from_ref(&during)).await {
+        Ok(()) => false,
+        Err(e) => {
+            assert!(e.is_transient(), "indexing on a full disk: {e:?}");
+            true
+        }
+    };
+    assert_eq!(found(&stores, "beforehand").await, 1, "searches still work");
 
     std::fs::remove_file(&ballast).expect("remove the ballast");
     let started = Instant::now();
@@ -150,10 +202,21 @@ async fn writes_come_back_after_a_full_disk_without_reopening_the_storage() {
         acked.push(j);
     }
     assert_present(&stores, &acked).await;
+    // The indexer applies again what was refused (upserts are idempotent).
+    stores
+        .search
+        .apply(&[during, document("afterwards")])
+        .await
+        .expect("indexing once space returned");
+    for word in ["beforehand", "meanwhile", "afterwards"] {
+        assert_eq!(found(&stores, word).await, 1, "{word}");
+    }
     eprintln!(
-        "{} writes acknowledged, writes back {:?} after space returned",
+        "{} writes acknowledged, writes back {:?} after space returned; indexing on the \
+         full disk {}",
         acked.len(),
-        started.elapsed()
+        started.elapsed(),
+        if index_refused { "refused" } else { "accepted" }
     );
 
     drop(stores);
