@@ -62,6 +62,8 @@ struct Inner {
     /// Set when a delivery is put back behind the dispatcher's cursor (a replay):
     /// its next pass reads the whole queue.
     delivery_rescan: std::sync::atomic::AtomicBool,
+    /// Deliveries accepted on this node, for the dispatcher's fairness between users.
+    arrivals: delivery::express::Arrivals,
     /// Woken when an outbox entry is written.
     index_wake: Notify,
     /// Serialises signups so that a username is taken once.
@@ -96,6 +98,7 @@ impl Core {
                 config,
                 delivery_wake: Notify::new(),
                 delivery_rescan: std::sync::atomic::AtomicBool::new(false),
+                arrivals: delivery::express::Arrivals::default(),
                 index_wake: Notify::new(),
                 signup_lock: tokio::sync::Mutex::new(()),
                 user_locks: (0..USER_LOCK_STRIPES)

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::express::Arrival;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::tables::DELIVERIES;
@@ -89,6 +90,10 @@ impl Core {
             }
         }
         let ids = targets.iter().map(|&(id, _, _)| id).collect();
+        let arrivals: Vec<Arrival> = targets
+            .iter()
+            .map(|&(id, user, _)| Arrival { id, user })
+            .collect();
         let (size, envelope_from) = (raw.len() as u64, envelope_from.to_owned());
         let deliveries = move |blob| {
             let mut batch = Batch::new();
@@ -121,6 +126,7 @@ impl Core {
             .blobs
             .put_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
             .await?;
+        self.announce_arrivals(arrivals);
         self.inner.delivery_wake.notify_one();
         Ok(ids)
     }

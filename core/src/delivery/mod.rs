@@ -7,13 +7,15 @@
 //!    [`port::MailProcessor`] (the runtime's component chain) by whichever worker
 //!    is free; stores of one user are serialised by the user's lock, under which
 //!    (user, raw mail) and (user, Message-ID) are checked, so they give one message
-//!    however often, and however concurrently, the mail is delivered.
+//!    however often, and however concurrently, the mail is delivered. `express`
+//!    keeps one user's backlog from holding back the other users' new mail.
 //! 3. [`store`]: the processed message, its discussion, counters, outbox entry and
 //!    notification are written in one batch that also removes the pending delivery.
 //! 4. Failures are retried with exponential backoff, then [`quarantine`]d with
 //!    their reason, never dropped; an operator can list and replay them.
 
 pub mod accept;
+pub(crate) mod express;
 pub mod port;
 pub mod quarantine;
 pub mod store;

@@ -4,9 +4,10 @@
 //! are independent, and their stores are serialised by the user's lock
 //! ([`Core::store_delivery`]), which also keeps (user, raw mail) and (user,
 //! Message-ID) to one message. In a cluster, a node dispatches only the deliveries
-//! of the users it owns ([`Core::owns`]).
+//! of the users it owns ([`Core::owns`]). Before each delivery in queue order, the
+//! dispatcher hands over the newly accepted deliveries of users with nothing in the
+//! workers' hands (`express`), so one user's backlog does not hold back the others.
 
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::express::{Claims, Expedited};
 use super::store::Stored;
 use super::{MailProcessor, PendingDelivery, ProcessingError};
 use crate::codec::{decode, encode};
@@ -39,7 +41,7 @@ impl DeliveryWorkers {
     }
 }
 
-type InFlight = Arc<Mutex<HashSet<Uuid>>>;
+type InFlight = Arc<Mutex<Claims>>;
 
 /// Longest time between two full passes over the delivery queue.
 const FULL_SCAN_EVERY: Duration = Duration::from_secs(1);
@@ -89,7 +91,7 @@ impl Core {
                         in_flight
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
-                            .remove(&id);
+                            .release(id);
                         continue;
                     }
                     // A delivery is mostly CPU work (the processor) and embedded-store
@@ -109,7 +111,7 @@ impl Core {
                     in_flight
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .remove(&id);
+                        .release(id);
                 }
             }));
         }
@@ -158,6 +160,11 @@ impl Core {
             cursor.full_scan_at = Instant::now() + FULL_SCAN_EVERY;
         }
         let mut dispatched = 0usize;
+        let mut expedited = Expedited::new();
+        if !self.expedite(queue, in_flight, &mut expedited).await? {
+            return Ok(Duration::ZERO);
+        }
+        dispatched += expedited.len();
         loop {
             let page = self
                 .stores()
@@ -169,10 +176,11 @@ impl Core {
                     cursor.last_key = Some(key.clone());
                 }
                 let busy = |id: Uuid| {
-                    in_flight
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .contains(&id)
+                    expedited.contains(&id)
+                        || in_flight
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .holds(id)
                 };
                 if Uuid::from_slice(key).is_ok_and(busy) {
                     continue;
@@ -192,14 +200,18 @@ impl Core {
                 if !in_flight
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(pending.id)
+                    .claim(pending.id, pending.user_id)
                 {
                     continue;
                 }
-                if queue.send(pending).await.is_err() {
+                // Other users' new mail first, then this one in its turn.
+                let before = expedited.len();
+                if !self.expedite(queue, in_flight, &mut expedited).await?
+                    || queue.send(pending).await.is_err()
+                {
                     return Ok(Duration::ZERO);
                 }
-                dispatched += 1;
+                dispatched += 1 + expedited.len() - before;
             }
             match page.next {
                 Some(n) => after = Some(n),

@@ -37,3 +37,60 @@ async fn one_users_mail_is_processed_side_by_side_and_a_double_delivery_stays_on
     );
     assert_eq!(node.counters(alice.id).await, (5, 5));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_users_new_mail_is_not_held_behind_one_users_backlog() {
+    let node = Node::new().await; // eight workers, up to sixteen more queued for them
+    let alice = node.user("alice").await;
+    let bob = node.user("bob").await;
+    const FLOOD: usize = 160;
+    for n in 0..FLOOD {
+        node.accept(
+            &alice,
+            &format!("Subject: flood {n}\nFrom: list@example.org\nX-Processing-Ms: 150"),
+            "hello",
+        )
+        .await;
+    }
+    let alice_pending = || async {
+        let pending = node.core.pending_deliveries().await.unwrap();
+        pending.iter().filter(|p| p.user_id == alice.id).count()
+    };
+    node.accept(
+        &bob,
+        "Subject: for bob\nFrom: carol@example.org\nX-Processing-Ms: 150",
+        "hi",
+    )
+    .await;
+    let backlog = alice_pending().await;
+    assert!(
+        backlog >= FLOOD * 3 / 4,
+        "the flood was nearly processed already ({backlog} left): no backlog to test"
+    );
+
+    // Polled until bob's mail is stored: how much of alice's backlog went first?
+    let mut left = None;
+    for _ in 0..2000 {
+        if !node.messages(bob.id).await.is_empty() {
+            left = Some(alice_pending().await);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let waited_for = backlog - left.expect("bob's mail was stored");
+    eprintln!("bob's mail waited for {waited_for} of alice's {backlog} pending deliveries");
+    // In queue order it would wait for the whole backlog; handed over ahead, for
+    // about what was already in the workers' hands (8 processed, 16 queued), and
+    // what finishes while it is processed and noticed.
+    assert!(
+        waited_for <= 60,
+        "bob's mail waited for {waited_for} of alice's {backlog} pending deliveries"
+    );
+    node.settle().await;
+    assert_eq!(
+        node.messages(alice.id).await.len(),
+        FLOOD,
+        "the flood, once each"
+    );
+    assert_eq!(node.messages(bob.id).await.len(), 1);
+}
