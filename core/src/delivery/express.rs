@@ -26,6 +26,10 @@ use crate::{Core, now};
 /// Most announcements kept; the oldest are dropped beyond.
 const MAX_ARRIVALS: usize = 4096;
 
+/// Most deliveries handed over ahead of each one in queue order: under a steady
+/// stream of new mail for many users, the older queue still moves.
+const MAX_AHEAD: usize = 4;
+
 /// A delivery just accepted: its id and its user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Arrival {
@@ -110,15 +114,16 @@ impl Core {
         self.inner.arrivals.announce(arrivals);
     }
 
-    /// Hands the workers the announced deliveries of users with nothing in their
-    /// hands, noting them in `expedited`; false once the workers are gone.
+    /// Hands the workers up to [`MAX_AHEAD`] announced deliveries of users with
+    /// nothing in their hands, noting them in `expedited`; false once the workers
+    /// are gone.
     pub(super) async fn expedite(
         &self,
         queue: &mpsc::Sender<PendingDelivery>,
         claims: &Mutex<Claims>,
         expedited: &mut Expedited,
     ) -> CoreResult<bool> {
-        loop {
+        for _ in 0..MAX_AHEAD {
             let next = {
                 let claims = claims.lock().unwrap_or_else(|e| e.into_inner());
                 self.inner.arrivals.next_idle(&claims)
@@ -155,6 +160,7 @@ impl Core {
                 return Ok(false);
             }
         }
+        Ok(true)
     }
 }
 
