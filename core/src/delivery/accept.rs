@@ -126,7 +126,7 @@ impl Core {
             .blobs
             .put_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
             .await?;
-        self.announce_arrivals(arrivals);
+        self.inner.arrivals.announce(arrivals);
         self.inner.delivery_wake.notify_one();
         Ok(ids)
     }

@@ -109,11 +109,6 @@ impl Claims {
 pub(crate) type Expedited = HashSet<Uuid>;
 
 impl Core {
-    /// Announces deliveries just made durable to this node's dispatcher.
-    pub(super) fn announce_arrivals(&self, arrivals: impl IntoIterator<Item = Arrival>) {
-        self.inner.arrivals.announce(arrivals);
-    }
-
     /// Hands the workers up to [`MAX_AHEAD`] announced deliveries of users with
     /// nothing in their hands, noting them in `expedited`; false once the workers
     /// are gone.

@@ -164,7 +164,6 @@ impl Core {
         if !self.expedite(queue, in_flight, &mut expedited).await? {
             return Ok(Duration::ZERO);
         }
-        dispatched += expedited.len();
         loop {
             let page = self
                 .stores()
@@ -205,20 +204,19 @@ impl Core {
                     continue;
                 }
                 // Other users' new mail first, then this one in its turn.
-                let before = expedited.len();
                 if !self.expedite(queue, in_flight, &mut expedited).await?
                     || queue.send(pending).await.is_err()
                 {
                     return Ok(Duration::ZERO);
                 }
-                dispatched += 1 + expedited.len() - before;
+                dispatched += 1;
             }
             match page.next {
                 Some(n) => after = Some(n),
                 None => break,
             }
         }
-        Ok(if dispatched > 0 {
+        Ok(if dispatched > 0 || !expedited.is_empty() {
             Duration::ZERO
         } else {
             cursor
