@@ -7,7 +7,10 @@
 //! - the same guest crates compiled natively and called as plain Rust functions: the
 //!   parser's `parse`, the broker's `inbound`, then the four qualifiers' pure functions
 //!   with their host answers given up front (no contacts), through the module the
-//!   qualifiers' corpus test uses (`components/qualifier-spam/tests/chain`).
+//!   qualifiers' corpus test uses (`components/qualifier-spam/tests/chain`);
+//! - the fixed cost of a component call: six calls per message of the test
+//!   qualifier, which does no work of its own, given each message's view. It bounds
+//!   the ratio the chain could reach if the guests' code ran as fast as native code.
 //!
 //! Passes alternate (native, Wasm, native, ...) so that the noise of a shared machine
 //! falls on both; the median pass of each is reported, and their ratio.
@@ -18,8 +21,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use caliopen_core::delivery::MailProcessor as _;
-use caliopen_runtime::wasm::EngineSettings;
+use caliopen_runtime::wasm::bindings::types::MessageView;
+use caliopen_runtime::wasm::{EngineSettings, LoadedComponent, Manifest, WasmEngine};
 use caliopen_storage_traits::blocking::blocking_allowed;
 use clap::{Args, FromArgMatches};
 
@@ -49,6 +54,9 @@ pub struct ChainArgs {
 
 /// The product target: the Wasm chain at 0.8 of native or more.
 const TARGET_RATIO: f64 = 0.8;
+
+/// Component calls per message in the chain: parser, broker, four qualifiers.
+const CALLS: usize = 6;
 
 impl Scenario for Chain {
     fn name(&self) -> &'static str {
@@ -129,12 +137,33 @@ impl Scenario for Chain {
             rt.block_on(pass).expect("a Wasm pass panicked")
         };
 
+        // The fixed cost of a call, on an engine of its own so that the chain's
+        // per-component metrics stay the chain's.
+        let idle_engine = WasmEngine::new(&settings)?;
+        let views = {
+            let _runtime = rt.enter();
+            views(ctx, &idle_engine, &user, &messages)?
+        };
+        let idle = idle_qualifier(ctx, &idle_engine)?;
+        let floor_pass = || -> anyhow::Result<()> {
+            let _runtime = rt.enter();
+            for view in &views {
+                for _ in 0..CALLS {
+                    let (verdict, _) = idle.qualify(&idle_engine, user.clone(), view);
+                    black_box(verdict.context("the test qualifier failed")?);
+                }
+            }
+            Ok(())
+        };
+
         // One pass each to warm caches, allocators and the pool.
         let mut warm = [Duration::ZERO; 2];
         let native_failed = native_pass(&mut warm);
         let wasm_failed = wasm_pass();
+        floor_pass()?;
         let metrics_before = component_seconds(&node);
-        let (mut native_times, mut wasm_times) = (Vec::new(), Vec::new());
+        let (mut native_times, mut wasm_times, mut floor_times) =
+            (Vec::new(), Vec::new(), Vec::new());
         let mut stages = [Duration::ZERO; 2];
         for pass in 0..args.passes.max(1) {
             let t = Instant::now();
@@ -143,11 +172,15 @@ impl Scenario for Chain {
             let t = Instant::now();
             wasm_pass();
             wasm_times.push(t.elapsed());
+            let t = Instant::now();
+            floor_pass()?;
+            floor_times.push(t.elapsed());
             eprintln!(
-                "caliopen-bench: chain pass {}: native {:.0} ms, wasm {:.0} ms",
+                "caliopen-bench: chain pass {}: native {:.0} ms, wasm {:.0} ms, fixed cost {:.0} ms",
                 pass + 1,
                 native_times[pass].as_secs_f64() * 1e3,
-                wasm_times[pass].as_secs_f64() * 1e3
+                wasm_times[pass].as_secs_f64() * 1e3,
+                floor_times[pass].as_secs_f64() * 1e3
             );
         }
         let per_component: Vec<(String, u64, f64)> = component_seconds(&node)
@@ -164,6 +197,8 @@ impl Scenario for Chain {
             messages: messages.len(),
             native: median(&mut native_times),
             wasm: median(&mut wasm_times),
+            floor: median(&mut floor_times),
+            floor_messages: views.len(),
             passes: args.passes.max(1),
             native_stages: stages,
             per_component,
@@ -206,6 +241,9 @@ struct Figures {
     messages: usize,
     native: Duration,
     wasm: Duration,
+    /// A pass of [`CALLS`] idle calls per message, over `floor_messages` messages.
+    floor: Duration,
+    floor_messages: usize,
     passes: usize,
     native_stages: [Duration; 2],
     per_component: Vec<(String, u64, f64)>,
@@ -282,6 +320,22 @@ impl Figures {
              taking the slots' and user's snapshots, merging the verdicts, and the conversion to core's types.",
             (whole - in_calls).max(0.0)
         );
+        let fixed = self.floor.as_secs_f64() * 1e6 / self.floor_messages.max(1) as f64;
+        let native = per(self.native);
+        let _ = writeln!(
+            out,
+            "\n**The fixed cost of a call**: the test qualifier, which does no work of its own (it reads one \
+             setting and returns one tag), called {CALLS} times per message with each message's view as the broker \
+             made it: {:.1} µs per call (median pass, alternated with the passes above: instantiation, lowering \
+             the view, two host calls, lifting the verdict, the instance's reset). {CALLS} such calls make {fixed:.0} µs \
+             per message, so even if the guests' own code ran in Wasm as fast as natively, the chain would take \
+             {:.0} µs per message or more: **a ratio of at most {:.2}**. A ratio of {TARGET_RATIO} would leave {:.1} µs \
+             per call for all of that.",
+            fixed / CALLS as f64,
+            native + fixed,
+            native / (native + fixed),
+            native * (1.0 / TARGET_RATIO - 1.0) / CALLS as f64
+        );
         let _ = writeln!(
             out,
             "\nThe Wasm side is `ComponentPipeline::process_inbound`, the path of every delivery, called as a delivery \
@@ -293,6 +347,32 @@ impl Figures {
         );
         out
     }
+}
+
+/// The test qualifier in its well-behaved mode, on `engine`.
+fn idle_qualifier(ctx: &Context, engine: &WasmEngine) -> anyhow::Result<LoadedComponent> {
+    let manifest = Manifest::parse(crate::runtime::TEST_QUALIFIER).map_err(anyhow::Error::msg)?;
+    let wasm = node::artefact_bytes(&ctx.root, "caliopen_test_qualifier")?;
+    Ok(LoadedComponent::load(engine, manifest, &wasm, None)?.0)
+}
+
+/// The view a qualifier gets of each message the parser and broker accept.
+fn views(
+    ctx: &Context,
+    engine: &WasmEngine,
+    user: &caliopen_core::context::UserContext,
+    messages: &[Arc<Vec<u8>>],
+) -> anyhow::Result<Vec<MessageView>> {
+    let parser = crate::runtime::load(ctx, engine, "email-parser", "caliopen_email_parser")?;
+    let broker = crate::runtime::load(ctx, engine, "email-broker", "caliopen_email_broker")?;
+    Ok(messages
+        .iter()
+        .filter_map(|raw| {
+            let parsed = parser.parse(engine, raw).0.ok()?;
+            let message = broker.inbound(engine, user.clone(), &parsed, 0).0.ok()?;
+            Some(crate::runtime::view(message))
+        })
+        .collect())
 }
 
 /// Per component: (name, calls, seconds), from the engine's Prometheus text.

@@ -49,7 +49,7 @@ pub struct RuntimeArgs {
 const TARGET_INSTANTIATION: Duration = Duration::from_micros(10);
 
 /// The test qualifier, well behaved: it reads its config and logs one line.
-const TEST_QUALIFIER: &str = "name = \"test-qualifier\"\nversion = \"1.0.0\"\nworld = \"qualifier\"\n\
+pub(crate) const TEST_QUALIFIER: &str = "name = \"test-qualifier\"\nversion = \"1.0.0\"\nworld = \"qualifier\"\n\
     slot = \"qualifier:test\"\ngrants = [\"log\", \"config\", \"contacts\", \"user\"]\n[config]\nmode = \"tag\"\n";
 
 impl Scenario for Runtime {
@@ -392,7 +392,7 @@ fn sample_view(
     Ok(view(message))
 }
 
-fn view(message: caliopen_runtime::wasm::bindings::types::Message) -> MessageView {
+pub(crate) fn view(message: caliopen_runtime::wasm::bindings::types::Message) -> MessageView {
     MessageView {
         message,
         tags: Vec::new(),
@@ -403,7 +403,7 @@ fn view(message: caliopen_runtime::wasm::bindings::types::Message) -> MessageVie
     }
 }
 
-fn load(
+pub(crate) fn load(
     ctx: &Context,
     engine: &WasmEngine,
     folder: &str,
