@@ -324,10 +324,10 @@ impl Figures {
         let native = per(self.native);
         let _ = writeln!(
             out,
-            "\n**The fixed cost of a call**: the test qualifier, which does no work of its own (it reads one \
-             setting and returns one tag), called {CALLS} times per message with each message's view as the broker \
+            "\n**The fixed cost of a call**: the test qualifier, which does no work of its own (it reads two \
+             settings, logs one line and returns one tag), called {CALLS} times per message with each message's view as the broker \
              made it: {:.1} µs per call (median pass, alternated with the passes above: instantiation, lowering \
-             the view, two host calls, lifting the verdict, the instance's reset). {CALLS} such calls make {fixed:.0} µs \
+             the view, three host calls, lifting the verdict, the instance's reset). {CALLS} such calls make {fixed:.0} µs \
              per message, so even if the guests' own code ran in Wasm as fast as natively, the chain would take \
              {:.0} µs per message or more: **a ratio of at most {:.2}**. A ratio of {TARGET_RATIO} would leave {:.1} µs \
              per call for all of that.",

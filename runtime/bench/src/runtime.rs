@@ -5,7 +5,7 @@
 //!   for the trivial test qualifier and for the email parser. Imports are defined as
 //!   traps (they are not called while instantiating), so only the instance is measured.
 //! - Call overhead: a whole `qualify` call of the test qualifier through the runtime
-//!   (store, limits, instantiation, the call with two host calls, metrics).
+//!   (store, limits, instantiation, the call with three host calls, metrics).
 //! - Deploy: `LoadedComponent::load` compiling the component, against loading its
 //!   precompiled artefact from the cache (what a restart does).
 //! - Memory: resident memory added by 100 live instances, and the peak linear memory
@@ -235,7 +235,7 @@ impl Body {
         }
         out.push_str(
             "\nA whole call of the test qualifier through the runtime (store, limits, instantiation, `qualify` with \
-             two host calls, metrics):\n\n| allocator | p50 | p99 | mean |\n|---|---|---|---|\n",
+             three host calls, metrics):\n\n| allocator | p50 | p99 | mean |\n|---|---|---|---|\n",
         );
         for (mode, l) in &self.calls {
             let _ = writeln!(
