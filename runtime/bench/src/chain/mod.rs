@@ -32,9 +32,13 @@ use crate::corpus::Corpus;
 use crate::node::{self, Node};
 use crate::scenario::{Context, Scenario, Section};
 
+mod figures;
+
+use figures::Figures;
+
 /// The native chain of the qualifiers' corpus test, compiled here as it is there.
 #[allow(dead_code, clippy::all)]
-#[path = "../../../components/qualifier-spam/tests/chain/mod.rs"]
+#[path = "../../../../components/qualifier-spam/tests/chain/mod.rs"]
 mod native;
 
 /// The `chain` scenario.
@@ -234,118 +238,6 @@ impl Scenario for Chain {
             ],
             body: figures.body(),
         })
-    }
-}
-
-struct Figures {
-    messages: usize,
-    native: Duration,
-    wasm: Duration,
-    /// A pass of [`CALLS`] idle calls per message, over `floor_messages` messages.
-    floor: Duration,
-    floor_messages: usize,
-    passes: usize,
-    native_stages: [Duration; 2],
-    per_component: Vec<(String, u64, f64)>,
-    native_failed: usize,
-    wasm_failed: usize,
-}
-
-impl Figures {
-    fn body(&self) -> String {
-        use std::fmt::Write as _;
-        let n = self.messages as f64;
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / n;
-        let ratio = self.native.as_secs_f64() / self.wasm.as_secs_f64().max(f64::MIN_POSITIVE);
-        let mut out = String::new();
-        let _ = writeln!(out, "| | native | Wasm (as served) |\n|---|---|---|");
-        let _ = writeln!(
-            out,
-            "| median pass over {} messages | {:.0} ms | {:.0} ms |",
-            self.messages,
-            self.native.as_secs_f64() * 1e3,
-            self.wasm.as_secs_f64() * 1e3
-        );
-        let _ = writeln!(
-            out,
-            "| per message | {:.0} µs | {:.0} µs |",
-            per(self.native),
-            per(self.wasm)
-        );
-        let _ = writeln!(
-            out,
-            "| messages/s on one thread | {:.0} | {:.0} |",
-            n / self.native.as_secs_f64().max(f64::MIN_POSITIVE),
-            n / self.wasm.as_secs_f64().max(f64::MIN_POSITIVE)
-        );
-        let _ = writeln!(
-            out,
-            "| messages the parser refused | {} | {} |",
-            self.native_failed, self.wasm_failed
-        );
-        let verdict = if ratio >= TARGET_RATIO {
-            "met"
-        } else {
-            "not met"
-        };
-        let _ = writeln!(
-            out,
-            "\n**Wasm / native throughput: {ratio:.2}** (target ≥ {TARGET_RATIO}: **{verdict}**).\n"
-        );
-        let passes = self.passes as f64;
-        let stages = self.native_stages;
-        let _ = writeln!(
-            out,
-            "Where the time goes, mean per message over the measured passes:\n\n\
-             - native: parse + broker {:.0} µs, four qualifiers {:.0} µs;",
-            per(stages[0]) / passes,
-            per(stages[1]) / passes
-        );
-        for (name, calls, secs) in &self.per_component {
-            let _ = writeln!(
-                out,
-                "- Wasm `{name}`: {:.0} µs per call ({calls} calls; instantiation, limits, host calls and the instance's teardown included);",
-                secs * 1e6 / (*calls).max(1) as f64
-            );
-        }
-        let in_calls: f64 = self
-            .per_component
-            .iter()
-            .map(|(_, calls, secs)| secs * 1e6 / (*calls).max(1) as f64)
-            .sum();
-        let whole = per(self.wasm);
-        let _ = writeln!(
-            out,
-            "\nThe six calls take {in_calls:.0} µs of the {whole:.0} µs per message; the other {:.0} µs go to \
-             taking the slots' and user's snapshots, merging the verdicts, and the conversion to core's types.",
-            (whole - in_calls).max(0.0)
-        );
-        let fixed = self.floor.as_secs_f64() * 1e6 / self.floor_messages.max(1) as f64;
-        let native = per(self.native);
-        let _ = writeln!(
-            out,
-            "\n**The fixed cost of a call**: the test qualifier, which does no work of its own (it reads two \
-             settings, logs one line and returns one tag), called {CALLS} times per message with each message's view as the broker \
-             made it: {:.1} µs per call (median pass, alternated with the passes above: instantiation, lowering \
-             the view, three host calls, lifting the verdict, the instance's reset). {CALLS} such calls make {fixed:.0} µs \
-             per message, so even if the guests' own code ran in Wasm as fast as natively, the chain would take \
-             {:.0} µs per message or more: **a ratio of at most {:.2}**. A ratio of {TARGET_RATIO} would leave {:.1} µs \
-             per call for all of that.",
-            fixed / CALLS as f64,
-            native + fixed,
-            native / (native + fixed),
-            native * (1.0 / TARGET_RATIO - 1.0) / CALLS as f64
-        );
-        let _ = writeln!(
-            out,
-            "\nThe Wasm side is `ComponentPipeline::process_inbound`, the path of every delivery, called as a delivery \
-             worker calls it (from a blocking thread, where the chain runs without another hand-off; the worker's \
-             own hand-off, once per delivery with the storing, belongs to ingest): it adds to the \
-             guests' work a fresh instance per call, the epoch deadline, host calls into core (the user's addresses \
-             and tags, one contact lookup per participant, in the embedded store) and the conversion of the result \
-             to core's types. The native side runs the same guest crates with those host answers given up front."
-        );
-        out
     }
 }
 
