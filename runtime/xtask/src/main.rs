@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         Some("serve") => serve(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
-        Some("schemathesis") => schemathesis::run(&root),
+        Some("schemathesis") => schemathesis::run(&root, None),
         _ => {
             println!("usage: cargo xtask <setup|components|serve|test|fuzz>");
             println!(
@@ -80,9 +80,10 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     let mut cmd = cargo(root);
     cmd.args(["test", "--workspace", "--no-fail-fast"]);
     cmd.args(extra);
+    let tested_since = std::time::SystemTime::now();
     run(cmd, "cargo test")?;
     fuzz::run(root, &[])?;
-    schemathesis::run(root)
+    schemathesis::run(root, Some(tested_since))
 }
 
 /// The cargo that runs this task, in the workspace root.

@@ -21,6 +21,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 
@@ -44,10 +45,24 @@ const LAST: &[&str] = &["DELETE /v2/devices/{device_id}"];
 /// Generated cases per operation and phase: bounds the run to a few minutes.
 const MAX_EXAMPLES: &str = "25";
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+/// Runs Schemathesis against a fresh server. `tested_since`: when the test build that
+/// just ran started; a server binary it wrote is used as it is (the integration tests
+/// need it, so `cargo test --workspace` builds it), which spares a second build of the
+/// workspace with another feature set. Otherwise the binary is built first.
+pub fn run(root: &Path, tested_since: Option<SystemTime>) -> anyhow::Result<()> {
     let schemathesis = install(root)?;
     let python = root.join("target/py-tools/bin/python");
-    build(root)?;
+    let binary = root.join("target/debug/caliopen");
+    let fresh = tested_since.is_some_and(|since| {
+        std::fs::metadata(&binary)
+            .and_then(|m| m.modified())
+            .is_ok_and(|built| built >= since)
+    });
+    if fresh {
+        println!("xtask: schemathesis runs the server binary the test build made");
+    } else {
+        build(root)?;
+    }
     let work = root
         .join("target/schemathesis")
         .join(format!("run-{}", std::process::id()));
