@@ -1,5 +1,5 @@
 //! The short fuzz run of `cargo xtask test`: every target of the fuzz crate
-//! (`protocols/smtp-proto/fuzz`) on its seeds, then seeded random mutations for a few
+//! (`fuzz/`) on its seeds, then seeded random mutations for a few
 //! seconds, through its stable driver (the `fuzz_short` test). It needs no nightly
 //! toolchain or cargo-fuzz, which a fresh CI machine lacks; long, coverage-guided runs use
 //! `cargo +nightly fuzz` (docs/fuzzing.md).
