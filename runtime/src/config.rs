@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use caliopen_core::CoreConfig;
-use caliopen_storage_elasticsearch::ElasticConfig;
+#[cfg(feature = "elasticsearch")]
+pub use caliopen_storage_elasticsearch::ElasticConfig;
 use caliopen_storage_embedded::EmbeddedOptions;
-use caliopen_storage_scylla::ScyllaConfig;
+#[cfg(feature = "scylla")]
+pub use caliopen_storage_scylla::ScyllaConfig;
 use serde::Deserialize;
 
 use crate::wasm::EngineSettings;
@@ -137,6 +139,32 @@ impl StorageConfig {
     }
 }
 
+/// A backend's table in a build without that backend (see the `scylla` and
+/// `elasticsearch` features): any table parses, and selecting the backend is refused
+/// with a message that says how to get it.
+#[cfg_attr(all(feature = "scylla", feature = "elasticsearch"), allow(dead_code))]
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotBuilt {
+    #[serde(flatten)]
+    _table: toml::Table,
+}
+
+#[cfg_attr(all(feature = "scylla", feature = "elasticsearch"), allow(dead_code))]
+impl NotBuilt {
+    /// Always an error naming the cargo feature that builds the backend in.
+    fn validate(&self) -> anyhow::Result<()> {
+        bail!(
+            "this `caliopen` was built without this storage backend; build it with the default \
+             features (`cargo build --release -p caliopen-runtime`) to use it"
+        )
+    }
+}
+
+#[cfg(not(feature = "scylla"))]
+pub type ScyllaConfig = NotBuilt;
+#[cfg(not(feature = "elasticsearch"))]
+pub type ElasticConfig = NotBuilt;
+
 /// A component to deploy: its manifest and its `.wasm`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -208,11 +236,17 @@ impl Config {
             resolve(&mut c.manifest);
             resolve(&mut c.wasm);
         }
+        #[cfg(feature = "scylla")]
         if let Some(tls) = self.storage.scylla.as_mut().and_then(|s| s.tls.as_mut()) {
             resolve(&mut tls.ca_file);
         }
-        let elastic_tls = self.storage.elasticsearch.as_mut();
-        if let Some(tls) = elastic_tls.and_then(|e| e.tls.as_mut()) {
+        #[cfg(feature = "elasticsearch")]
+        if let Some(tls) = self
+            .storage
+            .elasticsearch
+            .as_mut()
+            .and_then(|e| e.tls.as_mut())
+        {
             resolve(&mut tls.ca_file);
         }
     }
@@ -340,6 +374,18 @@ mod tests {
     }
 
     #[test]
+    fn a_backend_left_out_of_the_build_is_refused_with_how_to_get_it() {
+        let table: NotBuilt = toml::from_str("contact_points = [\"10.0.0.1:9042\"]").unwrap();
+        let err = table.validate().unwrap_err().to_string();
+        assert!(err.contains("built without"), "{err}");
+        assert!(
+            err.contains("cargo build --release -p caliopen-runtime"),
+            "{err}"
+        );
+    }
+
+    #[cfg(all(feature = "scylla", feature = "elasticsearch"))]
+    #[test]
     fn storage_selects_scylla_and_elasticsearch() {
         let text = "data_dir = \"d\"\n[storage]\nrecords = \"scylla\"\nsearch = \"elasticsearch\"\n\
                     [storage.scylla]\ncontact_points = [\"10.0.0.1:9042\", \"10.0.0.2:9042\"]\n\
@@ -358,6 +404,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "elasticsearch")]
     #[test]
     fn storage_mixes_embedded_and_distributed_roles() {
         let text = "data_dir = \"d\"\n[storage]\nsearch = \"elasticsearch\"\n\
@@ -375,6 +422,7 @@ mod tests {
         assert!(c.storage.scylla.is_some());
     }
 
+    #[cfg(feature = "scylla")]
     #[test]
     fn storage_backends_come_from_the_environment() {
         let vars = [

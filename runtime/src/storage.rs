@@ -80,22 +80,7 @@ pub async fn open_storage(config: &Config) -> anyhow::Result<Storage> {
 async fn remote_stores(config: &Config, local: Option<Stores>) -> anyhow::Result<Stores> {
     let storage = &config.storage;
     let (records, blobs, ephemeral) = match (storage.records, &storage.scylla) {
-        (RecordsBackend::Scylla, Some(scylla)) => {
-            let connected = caliopen_storage_scylla::connect(scylla)
-                .await
-                .with_context(|| {
-                    format!(
-                        "storage.records = \"scylla\": cannot use the cluster at \
-                         storage.scylla.contact_points {:?} (keyspace `{}`)",
-                        scylla.contact_points, scylla.keyspace
-                    )
-                })?;
-            (
-                connected.records(),
-                connected.blobs(),
-                connected.ephemeral(),
-            )
-        }
+        (RecordsBackend::Scylla, Some(scylla)) => scylla::connect(scylla).await?,
         (RecordsBackend::Scylla, None) => {
             anyhow::bail!("storage.records = \"scylla\" needs a [storage.scylla] table")
         }
@@ -109,17 +94,7 @@ async fn remote_stores(config: &Config, local: Option<Stores>) -> anyhow::Result
         }
     };
     let search = match (storage.search, &storage.elasticsearch) {
-        (SearchBackend::Elasticsearch, Some(elastic)) => {
-            caliopen_storage_elasticsearch::connect(elastic)
-                .await
-                .with_context(|| {
-                    format!(
-                        "storage.search = \"elasticsearch\": cannot use the cluster at \
-                         storage.elasticsearch.nodes {:?}",
-                        elastic.nodes
-                    )
-                })?
-        }
+        (SearchBackend::Elasticsearch, Some(elastic)) => elasticsearch::connect(elastic).await?,
         (SearchBackend::Elasticsearch, None) => {
             anyhow::bail!(
                 "storage.search = \"elasticsearch\" needs a [storage.elasticsearch] table"
@@ -139,6 +114,77 @@ async fn remote_stores(config: &Config, local: Option<Stores>) -> anyhow::Result
     })
 }
 
+/// Records, blobs and ephemeral values on Scylla (the `scylla` feature).
+mod scylla {
+    use std::sync::Arc;
+
+    use caliopen_storage_traits::{BlobStore, EphemeralStore, RecordStore};
+
+    use crate::config::ScyllaConfig;
+
+    type Roles = (
+        Arc<dyn RecordStore>,
+        Arc<dyn BlobStore>,
+        Arc<dyn EphemeralStore>,
+    );
+
+    #[cfg(feature = "scylla")]
+    pub async fn connect(config: &ScyllaConfig) -> anyhow::Result<Roles> {
+        use anyhow::Context as _;
+        let connected = caliopen_storage_scylla::connect(config)
+            .await
+            .with_context(|| {
+                format!(
+                    "storage.records = \"scylla\": cannot use the cluster at \
+                     storage.scylla.contact_points {:?} (keyspace `{}`)",
+                    config.contact_points, config.keyspace
+                )
+            })?;
+        Ok((
+            connected.records(),
+            connected.blobs(),
+            connected.ephemeral(),
+        ))
+    }
+
+    #[cfg(not(feature = "scylla"))]
+    pub async fn connect(config: &ScyllaConfig) -> anyhow::Result<Roles> {
+        use anyhow::Context as _;
+        config.validate().context("[storage.scylla]")?;
+        unreachable!("validate refuses a backend that is not built in")
+    }
+}
+
+/// The search index on Elasticsearch (the `elasticsearch` feature).
+mod elasticsearch {
+    use std::sync::Arc;
+
+    use caliopen_storage_traits::SearchIndex;
+
+    use crate::config::ElasticConfig;
+
+    #[cfg(feature = "elasticsearch")]
+    pub async fn connect(config: &ElasticConfig) -> anyhow::Result<Arc<dyn SearchIndex>> {
+        use anyhow::Context as _;
+        caliopen_storage_elasticsearch::connect(config)
+            .await
+            .with_context(|| {
+                format!(
+                    "storage.search = \"elasticsearch\": cannot use the cluster at \
+                     storage.elasticsearch.nodes {:?}",
+                    config.nodes
+                )
+            })
+    }
+
+    #[cfg(not(feature = "elasticsearch"))]
+    pub async fn connect(config: &ElasticConfig) -> anyhow::Result<Arc<dyn SearchIndex>> {
+        use anyhow::Context as _;
+        config.validate().context("[storage.elasticsearch]")?;
+        unreachable!("validate refuses a backend that is not built in")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -156,6 +202,7 @@ mod tests {
         Config::parse(&text, std::iter::empty()).unwrap()
     }
 
+    #[cfg(feature = "scylla")]
     #[tokio::test]
     async fn unreachable_scylla_names_the_config_key_and_address() {
         let dir = tempfile::tempdir().unwrap();
@@ -175,6 +222,7 @@ mod tests {
         reopened.unwrap().close().await.unwrap();
     }
 
+    #[cfg(feature = "elasticsearch")]
     #[tokio::test]
     async fn unreachable_elasticsearch_names_the_config_key_and_address() {
         let dir = tempfile::tempdir().unwrap();
