@@ -141,7 +141,11 @@ fn compile(
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let tmp = path.with_extension("tmp");
+    // A name of this writer's own: processes sharing a cache directory (tests, a
+    // second node) never write into each other's temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
     std::fs::write(&tmp, &bytes).map_err(io)?;
     std::fs::rename(&tmp, &path).map_err(io)?;
     let component = crate::wasm::precompiled::load(engine, &path).map_err(bad)?;

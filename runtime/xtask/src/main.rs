@@ -7,8 +7,10 @@
 //!   `.wasm` in `target/components/`.
 //! - `serve`: setup, components, then `caliopen serve` (release build) on the
 //!   embedded store.
-//! - `test`: setup, components, the Python and JavaScript components' unit tests,
-//!   then the whole test suite, then a short run of the fuzz targets.
+//! - `test [--long] [nextest args]`: setup, components, the Python and JavaScript
+//!   components' unit tests, then the whole suite under cargo-nextest (the fuzz targets'
+//!   short runs among it; [`testing`]), then Schemathesis. `--long` adds the 10-minute
+//!   soak, five minutes of fuzzing per target and the full Schemathesis run.
 //! - `fuzz [fuzz-ci args]`: the fuzz targets on stable (docs/fuzzing.md).
 //! - `schemathesis`: Schemathesis against a running server and the REST spec (also
 //!   the last step of `test`).
@@ -19,6 +21,7 @@ mod components;
 mod fuzz;
 mod schemathesis;
 mod setup;
+mod testing;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,13 +37,15 @@ fn main() -> anyhow::Result<()> {
         Some("serve") => serve(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
-        Some("schemathesis") => schemathesis::run(&root, None),
+        Some("schemathesis") => schemathesis::run(&root, None, args.iter().any(|a| a == "--long")),
         _ => {
             println!("usage: cargo xtask <setup|components|serve|test|fuzz>");
             println!(
                 "  serve [caliopen serve args]   build everything and run the server on the embedded store"
             );
-            println!("  test [cargo test args]        run the whole test suite");
+            println!(
+                "  test [--long] [nextest args]  run the whole test suite (--long: also the long tests)"
+            );
             bail!("unknown or missing task")
         }
     }
@@ -73,17 +78,19 @@ fn serve(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     run(cmd, "caliopen serve")
 }
 
-fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let options = testing::Options::parse(args);
     setup::run(root, setup::Purpose::Test)?;
     components::build_all(root)?;
     components::interpreted::unit_tests(root)?;
-    let mut cmd = cargo(root);
-    cmd.args(["test", "--workspace", "--no-fail-fast"]);
-    cmd.args(extra);
     let tested_since = std::time::SystemTime::now();
-    run(cmd, "cargo test")?;
-    fuzz::run(root, &[])?;
-    schemathesis::run(root, Some(tested_since))
+    testing::run(root, &options)?;
+    schemathesis::run(root, Some(tested_since), options.long)
+}
+
+/// Where cargo writes the host build: `CARGO_TARGET_DIR`, else `target/`.
+fn cargo_target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 /// The cargo that runs this task, in the workspace root.

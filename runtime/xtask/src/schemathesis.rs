@@ -42,17 +42,24 @@ const EXCLUDED: &[&str] = &[
 /// deleting the session's device; every later request would then get a 401.
 const LAST: &[&str] = &["DELETE /v2/devices/{device_id}"];
 
-/// Generated cases per operation and phase: bounds the run to a few minutes.
+/// Generated cases per operation and phase: bounds the run of `cargo xtask test` to a
+/// few minutes. `--long` (the full run) generates [`MAX_EXAMPLES_LONG`].
 const MAX_EXAMPLES: &str = "25";
+const MAX_EXAMPLES_LONG: &str = "200";
 
 /// Runs Schemathesis against a fresh server. `tested_since`: when the test build that
 /// just ran started; a server binary it wrote is used as it is (the integration tests
 /// need it, so `cargo test --workspace` builds it), which spares a second build of the
 /// workspace with another feature set. Otherwise the binary is built first.
-pub fn run(root: &Path, tested_since: Option<SystemTime>) -> anyhow::Result<()> {
+pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow::Result<()> {
+    let examples = if long {
+        MAX_EXAMPLES_LONG
+    } else {
+        MAX_EXAMPLES
+    };
     let schemathesis = install(root)?;
     let python = root.join("target/py-tools/bin/python");
-    let binary = root.join("target/debug/caliopen");
+    let binary = crate::cargo_target_dir(root).join("debug/caliopen");
     let fresh = tested_since.is_some_and(|since| {
         std::fs::metadata(&binary)
             .and_then(|m| m.modified())
@@ -72,7 +79,7 @@ pub fn run(root: &Path, tested_since: Option<SystemTime>) -> anyhow::Result<()> 
     let http = free_port()?;
     let config = work.join("caliopen.toml");
     std::fs::write(&config, config_text(http)?)?;
-    let server = Server::start(root, &config, &work)?;
+    let server = Server::start(&binary, &config, &work)?;
     let base = format!("http://127.0.0.1:{http}/api");
 
     let spec = work.join("swagger.json");
@@ -97,7 +104,7 @@ pub fn run(root: &Path, tested_since: Option<SystemTime>) -> anyhow::Result<()> 
             .arg(&spec)
             .args(["--url", &base])
             .args(["--checks", "not_a_server_error,response_schema_conformance"])
-            .args(["--mode", "all", "--max-examples", MAX_EXAMPLES])
+            .args(["--mode", "all", "--max-examples", examples])
             // Not the `coverage` phase: on the spec's `NewUser` its generator trips
             // on itself (Schemathesis 4.32: "Inconsistent results" raised inside
             // `cover_schema_iter`, before any request). Fuzzing sends both kinds.
@@ -203,10 +210,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(root: &Path, config: &Path, work: &Path) -> anyhow::Result<Self> {
+    fn start(binary: &Path, config: &Path, work: &Path) -> anyhow::Result<Self> {
         let log = work.join("server.log");
         let out = std::fs::File::create(&log)?;
-        let child = Command::new(root.join("target/debug/caliopen"))
+        let child = Command::new(binary)
             .arg("--config")
             .arg(config)
             .arg("serve")

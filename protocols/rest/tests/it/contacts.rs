@@ -1,0 +1,407 @@
+//! `/v2/contacts`: create, list (with `uri`), read, merge patch with
+//! `current_state`, identities, tags, public keys, delete; strict input;
+//! another user's contacts and keys are not found.
+
+use crate::common;
+
+use axum::http::StatusCode;
+use common::{Session, TestApp};
+use serde_json::{Value, json};
+
+/// Base64 of a DER SEQUENCE: what a public key looks like to core.
+const KEY: &str = "MBMGByqGSM49AgEGCCqGSM49AwEH";
+const OTHER_KEY: &str = "MBMGByqGSM49AgEGCCqGSM49AwEI";
+
+async fn create(app: &TestApp, who: &Session, body: Value) -> String {
+    let res = app
+        .post("/api/v2/contacts")
+        .auth(who)
+        .json(&body)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let body = res.json();
+    let id = body["contact_id"].as_str().unwrap().to_owned();
+    assert_eq!(body["location"], format!("/api/v2/contacts/{id}"));
+    id
+}
+
+#[tokio::test]
+async fn contact_crud_and_merge_patch() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let id = create(
+        &app,
+        &alice,
+        json!({
+            "given_name": "Zoé",
+            "family_name": "Martin",
+            "emails": [{"address": "Zoe@Example.org", "type": "work", "label": "pro"}],
+            "phones": [{"number": "+33 1 23 45 67 89", "type": "home"}],
+            "public_keys": [{"label": "work key", "key": KEY}],
+        }),
+    )
+    .await;
+
+    let uri = format!("/api/v2/contacts/{id}");
+    let c = app.get(&uri).auth(&alice).send().await;
+    let c = c.assert_status(StatusCode::OK).json();
+    assert_eq!(c["title"], "Zoé Martin");
+    assert_eq!(c["emails"][0]["address"], "zoe@example.org");
+    assert_eq!(c["emails"][0]["type"], "work");
+    assert_eq!(c["public_keys"][0]["label"], "work key");
+    assert_eq!(c["user_id"], alice.user_id.to_string());
+
+    let list = app
+        .get("/api/v2/contacts")
+        .auth(&alice)
+        .header("x-caliopen-pi", "0;100")
+        .header("x-caliopen-il", "-10;10")
+        .send()
+        .await
+        .assert_status(StatusCode::OK)
+        .json();
+    let titles: Vec<&str> = list["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Zoé Martin"), "{list}");
+    assert_eq!(list["total"], titles.len());
+    let by_uri = app
+        .get("/api/v2/contacts?uri=email:zoe@example.org")
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(by_uri["total"], 1);
+    assert_eq!(by_uri["contacts"][0]["contact_id"], id);
+
+    app.patch(&uri)
+        .auth(&alice)
+        .json(&json!({"family_name": "Durand", "current_state": {"family_name": "Martin"}}))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let c = app.get(&uri).auth(&alice).send().await.json();
+    assert_eq!(c["family_name"], "Durand");
+
+    // The client's view is stale: conflict, nothing changes.
+    let res = app
+        .patch(&uri)
+        .auth(&alice)
+        .json(&json!({"family_name": "Petit", "current_state": {"family_name": "Martin"}}))
+        .send()
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert!(
+        res.error_message().contains("family_name"),
+        "{}",
+        res.text()
+    );
+    // Computed fields cannot be patched; current_state is required.
+    let res = app
+        .patch(&uri)
+        .auth(&alice)
+        .json(&json!({"user_id": "x", "current_state": {}}))
+        .send()
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert!(res.error_message().contains("user_id"), "{}", res.text());
+    let res = app
+        .patch(&uri)
+        .auth(&alice)
+        .json(&json!({"family_name": "Petit"}))
+        .send()
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert!(res.error_message().contains("current_state"));
+    let c = app.get(&uri).auth(&alice).send().await.json();
+    assert_eq!(c["family_name"], "Durand");
+
+    app.delete(&uri)
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get(&uri)
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn identities_tags_and_keys() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let id = create(
+        &app,
+        &alice,
+        json!({"title": "Bob", "emails": [{"address": "bob@example.org"}]}),
+    )
+    .await;
+    let base = format!("/api/v2/contacts/{id}");
+
+    let ids = app
+        .get(&format!("{base}/identities"))
+        .auth(&alice)
+        .send()
+        .await;
+    let ids = ids.assert_status(StatusCode::OK).json();
+    assert_eq!(ids["total"], 1);
+    assert_eq!(
+        ids["contact_identities"][0]["identifier"],
+        "bob@example.org"
+    );
+    assert_eq!(ids["contact_identities"][0]["protocol"], "email");
+    app.patch(&format!("{base}/identities"))
+        .auth(&alice)
+        .json(&json!({
+            "ims": [{"address": "bob@jabber.example", "protocol": "xmpp"}],
+            "current_state": {"ims": []},
+        }))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let ids = app
+        .get(&format!("{base}/identities"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(ids["total"], 2, "{ids}");
+    let res = app
+        .patch(&format!("{base}/identities"))
+        .auth(&alice)
+        .json(&json!({"title": "Robert", "current_state": {"title": "Bob"}}))
+        .send()
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert!(res.error_message().contains("title"));
+
+    app.post("/api/v2/tags")
+        .auth(&alice)
+        .json(&json!({"label": "friends"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    app.patch(&format!("{base}/tags"))
+        .auth(&alice)
+        .json(&json!({"tags": ["friends"], "current_state": {"tags": []}}))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let c = app.get(&base).auth(&alice).send().await.json();
+    assert_eq!(c["tags"], json!(["friends"]));
+    let res = app
+        .patch(&format!("{base}/tags"))
+        .auth(&alice)
+        .json(&json!({"tags": ["nosuchtag"], "current_state": {"tags": ["friends"]}}))
+        .send()
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert!(res.error_message().contains("nosuchtag"), "{}", res.text());
+
+    let keys = format!("{base}/publickeys");
+    let res = app
+        .post(&keys)
+        .auth(&alice)
+        .json(&json!({"label": "main", "key": KEY}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let key_id = res.json()["publickey_id"].as_str().unwrap().to_owned();
+    assert_eq!(res.json()["location"], format!("{keys}/{key_id}"));
+    app.post(&keys)
+        .auth(&alice)
+        .json(&json!({"label": "again", "key": KEY}))
+        .send()
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    let res = app
+        .post(&keys)
+        .auth(&alice)
+        .json(&json!({"label": "bad", "key": "not a key!"}))
+        .send()
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert!(res.error_message().contains("key"));
+    app.post(&keys)
+        .auth(&alice)
+        .json(&json!({"label": "second", "key": OTHER_KEY}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let list = app.get(&keys).auth(&alice).send().await.json();
+    assert_eq!(list["total"], 2);
+
+    let key = format!("{keys}/{key_id}");
+    let k = app
+        .get(&key)
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::OK)
+        .json();
+    assert_eq!(k["label"], "main");
+    assert_eq!(k["resource_id"], id);
+    assert_eq!(k["type"], "x509");
+    app.patch(&key)
+        .auth(&alice)
+        .json(&json!({"label": "renamed", "current_state": {"label": "main"}}))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.patch(&key)
+        .auth(&alice)
+        .json(&json!({"label": "again", "current_state": {"label": "main"}}))
+        .send()
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    let k = app.get(&key).auth(&alice).send().await.json();
+    assert_eq!(k["label"], "renamed");
+    app.delete(&key)
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get(&key)
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_contacts_are_refused_with_the_field() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    for (body, needle) in [
+        (
+            json!({"emails": [{"address": "not an address"}]}),
+            "emails[0].address",
+        ),
+        (json!({"title": "x", "contact_id": "abc"}), "contact_id"),
+        (json!({"phones": [{"number": ""}]}), "phones[0].number"),
+        (json!({"title": 12}), "title"),
+    ] {
+        let res = app
+            .post("/api/v2/contacts")
+            .auth(&alice)
+            .json(&body)
+            .send()
+            .await
+            .assert_status(StatusCode::BAD_REQUEST);
+        assert!(
+            res.error_message().contains(needle),
+            "{body}: {}",
+            res.text()
+        );
+    }
+    app.get("/api/v2/contacts")
+        .auth(&alice)
+        .header("x-caliopen-pi", "50;10")
+        .send()
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    app.get("/api/v2/contacts/not-a-uuid")
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn another_users_contacts_and_keys_are_not_found() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let id = create(
+        &app,
+        &alice,
+        json!({"title": "Carol", "emails": [{"address": "carol@example.org"}],
+               "public_keys": [{"label": "k", "key": KEY}]}),
+    )
+    .await;
+    let base = format!("/api/v2/contacts/{id}");
+    let c = app.get(&base).auth(&alice).send().await.json();
+    let key = format!(
+        "{base}/publickeys/{}",
+        c["public_keys"][0]["key_id"].as_str().unwrap()
+    );
+
+    let not_found = StatusCode::NOT_FOUND;
+    app.get(&base)
+        .auth(&bob)
+        .send()
+        .await
+        .assert_status(not_found);
+    app.patch(&base)
+        .auth(&bob)
+        .json(&json!({"title": "B", "current_state": {"title": "Carol"}}))
+        .send()
+        .await
+        .assert_status(not_found);
+    app.get(&format!("{base}/identities"))
+        .auth(&bob)
+        .send()
+        .await
+        .assert_status(not_found);
+    app.patch(&format!("{base}/identities"))
+        .auth(&bob)
+        .json(&json!({"emails": [], "current_state": {}}))
+        .send()
+        .await
+        .assert_status(not_found);
+    app.patch(&format!("{base}/tags"))
+        .auth(&bob)
+        .json(&json!({"tags": [], "current_state": {"tags": []}}))
+        .send()
+        .await
+        .assert_status(not_found);
+    app.get(&format!("{base}/publickeys"))
+        .auth(&bob)
+        .send()
+        .await
+        .assert_status(not_found);
+    app.post(&format!("{base}/publickeys"))
+        .auth(&bob)
+        .json(&json!({"label": "x", "key": OTHER_KEY}))
+        .send()
+        .await
+        .assert_status(not_found);
+    app.get(&key)
+        .auth(&bob)
+        .send()
+        .await
+        .assert_status(not_found);
+    app.patch(&key)
+        .auth(&bob)
+        .json(&json!({"label": "x", "current_state": {"label": "k"}}))
+        .send()
+        .await
+        .assert_status(not_found);
+    app.delete(&key)
+        .auth(&bob)
+        .send()
+        .await
+        .assert_status(not_found);
+    app.delete(&base)
+        .auth(&bob)
+        .send()
+        .await
+        .assert_status(not_found);
+    let found = app
+        .get("/api/v2/contacts?uri=email:carol@example.org")
+        .auth(&bob)
+        .send()
+        .await
+        .json();
+    assert_eq!(found["total"], 0);
+    // All still there for Alice.
+    let c = app.get(&base).auth(&alice).send().await.json();
+    assert_eq!(c["title"], "Carol");
+    assert_eq!(c["public_keys"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,20 @@
+//! The REST API's integration tests, one module per resource: each test builds a fresh
+//! application over core and the embedded store in a temporary directory (`common::TestApp`) and
+//! checks answers against the spec (`common::schema`). One binary for the crate, so the suite
+//! links once.
+
+mod common;
+mod contacts;
+mod devices;
+mod discussions;
+mod identities;
+mod imports;
+mod messages_drafts;
+mod messages_received;
+mod notifications;
+mod openapi;
+mod passwords;
+mod providers;
+mod search;
+mod tags;
+mod users;
