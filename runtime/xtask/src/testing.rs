@@ -123,11 +123,12 @@ impl Options {
 /// Runs the suite; fails when a test failed. Prints what was left out and why.
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     ensure_nextest(root)?;
+    let clippy = clippy_driver()?;
     let corpus = find_corpus(root);
     let (here, missing): (Vec<&Input>, Vec<&Input>) =
         INPUTS.iter().partition(|i| (i.present)(corpus.as_deref()));
 
-    let mut main = nextest(root, corpus.as_deref(), options);
+    let mut main = nextest(root, corpus.as_deref(), options, &clippy);
     let not_missing = missing
         .iter()
         .filter(|i| !i.ignored)
@@ -153,7 +154,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     let extra_ok = if wanted.is_empty() {
         Ok(())
     } else {
-        let mut cmd = nextest(root, corpus.as_deref(), options);
+        let mut cmd = nextest(root, corpus.as_deref(), options, &clippy);
         cmd.args(["--run-ignored", "only", "-E", &wanted.join(" | ")]);
         crate::run(cmd, "the ignored tests whose input is here")
     };
@@ -175,10 +176,21 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     extra_ok
 }
 
-/// `cargo nextest run --workspace`, with the environment the suite expects.
-fn nextest(root: &Path, corpus: Option<&Path>, options: &Options) -> std::process::Command {
+/// `cargo nextest run --workspace`, with the environment the suite expects, and Clippy's
+/// lints (`-D warnings`) applied to the workspace's crates as the test build compiles
+/// them: `cargo clippy` would check every dependency again, in a build of its own.
+fn nextest(
+    root: &Path,
+    corpus: Option<&Path>,
+    options: &Options,
+    clippy: &Path,
+) -> std::process::Command {
     let mut cmd = crate::cargo(root);
-    cmd.args(["nextest", "run", "--workspace"]);
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", clippy).env(
+        "CLIPPY_ARGS",
+        "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+    );
+    cmd.args(["nextest", "run", "--profile", "ci", "--workspace"]);
     cmd.env(
         "CALIOPEN_FUZZ_SECONDS",
         if options.long {
@@ -192,6 +204,23 @@ fn nextest(root: &Path, corpus: Option<&Path>, options: &Options) -> std::proces
     }
     cmd.args(&options.extra);
     cmd
+}
+
+/// Clippy's compiler driver, beside the toolchain's rustc.
+fn clippy_driver() -> anyhow::Result<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = std::process::Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()?;
+    let driver =
+        Path::new(String::from_utf8_lossy(&sysroot.stdout).trim()).join("bin/clippy-driver");
+    if !driver.exists() {
+        bail!(
+            "{} is missing: install Clippy (`rustup component add clippy`)",
+            driver.display()
+        );
+    }
+    Ok(driver)
 }
 
 /// cargo-nextest is on the machines this project targets; elsewhere, install it once.
