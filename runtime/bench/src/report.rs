@@ -11,8 +11,10 @@ use anyhow::Context as _;
 
 use crate::scenario::{Context, Section};
 
-/// The start of a new `BENCHMARKS.md`.
-const INTRO: &str = "# Benchmarks\n\nMeasured by `caliopen-bench` (`runtime/bench`): build once with `cargo build --release -p caliopen-runtime -p caliopen-bench`, then `target/release/caliopen-bench <scenario> --write` runs one scenario and replaces its section below (`caliopen-bench --help` lists the scenarios: ingest, chain, runtime, api, memory). Each section says on which machine, with which versions and with which command it was measured; every figure below is printed by that command. The reference machine has 2 CPUs shared with other work, so absolute figures are noisy: each scenario measures the things it compares side by side in one run, and the ratios are what matter.\n";
+/// The start of a new `BENCHMARKS.md`, and of the committed one (a test checks): what
+/// is measured, on which machine, and how to reproduce it. The summary of current
+/// figures and what bounds them, written by hand, follows it there.
+const INTRO: &str = include_str!("intro.md");
 
 /// The scenario's section, markers included.
 pub fn render(name: &str, section: &Section, ctx: &Context) -> String {
@@ -188,6 +190,16 @@ mod tests {
         );
         // Writing twice gives the same file.
         assert_eq!(replace_section(&out, "ingest", SECTION).unwrap(), out);
+    }
+
+    #[test]
+    fn the_committed_file_starts_with_the_intro() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with(INTRO),
+            "BENCHMARKS.md does not start with runtime/bench/src/intro.md: make them the same"
+        );
     }
 
     #[test]
