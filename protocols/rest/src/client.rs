@@ -64,13 +64,18 @@ impl RestSettings {
         if !self.trusted(peer) {
             return Some(peer);
         }
-        let hops: Vec<&str> = forwarded
-            .flat_map(|v| v.split(','))
+        // Header lines are few (the server bounds them); their entries are read from
+        // the right, at most MAX_FORWARDED of them.
+        let lines: Vec<&str> = forwarded.collect();
+        let hops = lines
+            .iter()
+            .rev()
+            .flat_map(|line| line.rsplit(','))
             .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .collect();
+            .filter(|hop| !hop.is_empty())
+            .take(MAX_FORWARDED);
         let mut client = peer;
-        for hop in hops.iter().rev().take(MAX_FORWARDED) {
+        for hop in hops {
             // A malformed entry ends the walk: what is left of it is not believed.
             let Ok(ip) = hop.parse::<IpAddr>() else {
                 break;
