@@ -217,10 +217,11 @@ async fn a_guess_spread_over_many_addresses_leaves_the_owner_her_usual_address()
         .assert_status(StatusCode::OK);
 }
 
-/// The median of measured times.
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
+/// The shortest of measured times: what a call costs at least. Load on a shared
+/// machine only adds to a time, so the minimum of alternated runs compares the
+/// two cases' own costs.
+fn fastest(times: &[Duration]) -> Duration {
+    times.iter().copied().min().expect("measured")
 }
 
 #[tokio::test]
@@ -232,22 +233,36 @@ async fn an_unknown_username_takes_as_long_as_a_wrong_password() {
     };
     let app = TestApp::with_config(config(auth, 1000)).await;
     app.signup("alice").await;
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    for round in 0..7 {
-        for (name, times) in [("alice", &mut known), ("nobody-here", &mut unknown)] {
+    let time = |name: &'static str, round: usize| {
+        let app = &app;
+        async move {
             let start = Instant::now();
-            login_from(&app, &format!("192.0.2.{round}"), name, "wrong password")
+            login_from(app, &format!("192.0.2.{round}"), name, "wrong password")
                 .await
                 .assert_status(StatusCode::UNAUTHORIZED);
-            times.push(start.elapsed());
+            start.elapsed()
         }
+    };
+    // Each round times both cases back to back (in turn first), so that load on a
+    // shared machine weighs on both; the median round's ratio is compared.
+    let mut ratios = Vec::new();
+    for round in 0..15 {
+        let (known, unknown) = if round % 2 == 0 {
+            let known = time("alice", round).await;
+            (known, time("nobody-here", round).await)
+        } else {
+            let unknown = time("nobody-here", round).await;
+            (time("alice", round).await, unknown)
+        };
+        ratios.push((known.as_secs_f64() / unknown.as_secs_f64(), known, unknown));
     }
-    let (known, unknown) = (median(known), median(unknown));
-    eprintln!("median of 7: wrong password {known:?}, unknown user {unknown:?}");
-    let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (ratio, known, unknown) = ratios[ratios.len() / 2];
+    eprintln!("median round of 15: wrong password {known:?}, unknown user {unknown:?}");
+    // Before the dummy hash, the ratio was about 300 (70 ms against 0.25 ms).
     assert!(
-        (1.0 / 3.0..3.0).contains(&ratio),
-        "a wrong password took {known:?}, an unknown user {unknown:?} (median of 7)"
+        (0.2..5.0).contains(&ratio),
+        "a wrong password took {known:?}, an unknown user {unknown:?} (median round of 15)"
     );
 }
 
@@ -272,11 +287,11 @@ async fn a_taken_name_is_refused_without_hashing_a_password() {
             .assert_status(StatusCode::UNAUTHORIZED);
         hashed.push(start.elapsed());
     }
-    let (taken, hashed) = (median(taken), median(hashed));
-    eprintln!("median of 5: taken name {taken:?}, one password hash {hashed:?}");
+    let (taken, hashed) = (fastest(&taken), fastest(&hashed));
+    eprintln!("fastest of 5: taken name {taken:?}, one password hash {hashed:?}");
     assert!(
         taken.as_secs_f64() < 0.5 * hashed.as_secs_f64(),
-        "a taken name took {taken:?}, one password hash {hashed:?} (median of 5)"
+        "a taken name took {taken:?}, one password hash {hashed:?} (fastest of 5)"
     );
 }
 
