@@ -12,7 +12,9 @@ pub struct CoreConfig {
     /// Lifetime of an access token.
     #[serde(with = "secs")]
     pub token_ttl: Duration,
-    /// Failed logins allowed per username within `login_window`.
+    /// Failed logins allowed for one account from one client address within
+    /// `login_window`; then that pair is blocked for `login_window` (see [`AuthConfig`]
+    /// for the limits per address and per account).
     pub login_attempts: u64,
     #[serde(with = "secs")]
     pub login_window: Duration,
@@ -22,6 +24,12 @@ pub struct CoreConfig {
     /// Lifetime of a password reset token.
     #[serde(with = "secs")]
     pub password_reset_ttl: Duration,
+    /// Lifetime of the token mailed to a remote identity's address to prove it is
+    /// the user's.
+    #[serde(with = "secs")]
+    pub identity_validation_ttl: Duration,
+    pub auth: AuthConfig,
+    pub send_limits: SendLimits,
     pub delivery: DeliveryConfig,
     pub index: IndexConfig,
     pub cluster: ClusterConfig,
@@ -36,9 +44,84 @@ impl Default for CoreConfig {
             login_window: Duration::from_secs(300),
             device_validation_ttl: Duration::from_secs(24 * 3600),
             password_reset_ttl: Duration::from_secs(3600),
+            identity_validation_ttl: Duration::from_secs(24 * 3600),
+            auth: AuthConfig::default(),
+            send_limits: SendLimits::default(),
             delivery: DeliveryConfig::default(),
             index: IndexConfig::default(),
             cluster: ClusterConfig::default(),
+        }
+    }
+}
+
+/// Throttles and switches of authentication and signup. Every counter is kept per
+/// client address (an IPv6 address counts with its /64) in the ephemeral store; a
+/// limit reached answers "too many attempts" with the time left.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Failed logins (and wrong current passwords) from one client address, whatever
+    /// the account, within `login_window`; then the address is blocked for
+    /// `login_window`.
+    pub address_attempts: u64,
+    /// Failed logins on one account from every address together within
+    /// `login_window`; then, for `login_window`, only addresses that logged in to the
+    /// account before (within `known_address_ttl`) may try. Much higher than
+    /// `login_attempts`, so that one address cannot lock the owner out.
+    pub account_attempts: u64,
+    /// How long an address that logged in to an account stays known to it.
+    #[serde(with = "secs")]
+    pub known_address_ttl: Duration,
+    /// Lifetime of a refresh token (each use gives a new one).
+    #[serde(with = "secs")]
+    pub refresh_token_ttl: Duration,
+    /// Whether anyone may sign up (`POST /api/v1/users`); false: invite only, users
+    /// are created by the operator (admin API or `caliopen user add`).
+    pub signup_open: bool,
+    /// Signups from one client address within `signup_window`.
+    pub signups_per_address: u64,
+    #[serde(with = "secs")]
+    pub signup_window: Duration,
+    /// Account lookups (username availability, password reset requests) from one
+    /// client address within `login_window`.
+    pub lookups_per_address: u64,
+    /// Password hashes computed at once (Argon2id takes 19 MiB each); more wait.
+    pub password_hashes_at_once: usize,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            address_attempts: 50,
+            account_attempts: 200,
+            known_address_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
+            signup_open: true,
+            signups_per_address: 5,
+            signup_window: Duration::from_secs(3600),
+            lookups_per_address: 300,
+            password_hashes_at_once: 4,
+        }
+    }
+}
+
+/// How much mail one user may send: messages within `window` (identity
+/// confirmation mails count too), each to at most `recipients` envelope recipients.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SendLimits {
+    pub messages: u64,
+    pub recipients: usize,
+    #[serde(with = "secs")]
+    pub window: Duration,
+}
+
+impl Default for SendLimits {
+    fn default() -> Self {
+        Self {
+            messages: 200,
+            recipients: 100,
+            window: Duration::from_secs(3600),
         }
     }
 }

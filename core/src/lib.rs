@@ -68,6 +68,8 @@ struct Inner {
     index_wake: Notify,
     /// Serialises signups so that a username is taken once.
     signup_lock: tokio::sync::Mutex<()>,
+    /// Bounds the password hashes computed at once.
+    hashing: service::passwords::Hashing,
     /// Serialise the read-modify-write operations of one user (flags, counters,
     /// discussion summaries), striped by user id; see [`Core::lock_user`].
     user_locks: Vec<tokio::sync::Mutex<()>>,
@@ -92,6 +94,7 @@ impl fmt::Debug for Core {
 
 impl Core {
     pub fn new(stores: Stores, config: CoreConfig) -> Self {
+        let hashing = service::passwords::Hashing::new(&config);
         Self {
             inner: Arc::new(Inner {
                 stores,
@@ -101,6 +104,7 @@ impl Core {
                 arrivals: delivery::express::Arrivals::default(),
                 index_wake: Notify::new(),
                 signup_lock: tokio::sync::Mutex::new(()),
+                hashing,
                 user_locks: (0..USER_LOCK_STRIPES)
                     .map(|_| tokio::sync::Mutex::new(()))
                     .collect(),

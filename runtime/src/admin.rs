@@ -11,10 +11,16 @@
 //! - `GET  /metrics` — Prometheus text, unauthenticated (keep the listener private)
 //!
 //! Every `/admin` route wants `Authorization: Bearer <token>`: the `[admin] token` of
-//! the configuration, else the one generated at first start in `<data_dir>/admin.token`.
+//! the configuration, else the one generated at first start in `<data_dir>/admin.token`
+//! ([`admin_token`]). A token that is empty, holds whitespace or is shorter than
+//! [`MIN_TOKEN_CHARS`] is refused at start, wherever it comes from; the generated
+//! file is written whole or not at all (a temporary file, fsynced, then linked
+//! into place) and readable by the owner only.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
+use anyhow::{Context as _, bail};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,11 +32,92 @@ use caliopen_core::{Core, CoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::config::Config;
 use crate::registry::{DeployError, Registry};
 use crate::wasm::WasmEngine;
 
 /// Largest deploy request (interpreted guests are tens of MB).
 const DEPLOY_LIMIT: usize = 128 * 1024 * 1024;
+
+/// Shortest admin token accepted (a generated one has 43 characters: 32 random
+/// bytes in base64).
+pub const MIN_TOKEN_CHARS: usize = 32;
+
+/// The admin token: the configured one, else the one in `<data_dir>/admin.token`,
+/// generated there at the first start. Refused when empty, whitespace or short.
+pub fn admin_token(config: &Config) -> anyhow::Result<String> {
+    if !config.admin.token.is_empty() {
+        check_token(&config.admin.token).context("[admin] token of the configuration")?;
+        return Ok(config.admin.token.clone());
+    }
+    let path = config.data_dir.join("admin.token");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let token = text.trim_end_matches(['\n', '\r']);
+            check_token(token).with_context(|| {
+                format!(
+                    "{}: delete it to have a new token generated at the next start, or set \
+                     [admin] token",
+                    path.display()
+                )
+            })?;
+            Ok(token.to_owned())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let token = {
+                use rand::RngCore as _;
+                let mut bytes = [0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            };
+            write_new_private(&path, &token)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            // Another process may have created it first: its token is the one.
+            admin_token(config)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Refuses a token a guess or a mistake would match: empty, with whitespace or
+/// control characters, or shorter than [`MIN_TOKEN_CHARS`].
+fn check_token(token: &str) -> anyhow::Result<()> {
+    if token.trim().is_empty() {
+        bail!("the admin token is empty or only whitespace: the admin API would be open");
+    }
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("the admin token contains whitespace or control characters");
+    }
+    let n = token.chars().count();
+    if n < MIN_TOKEN_CHARS {
+        bail!("the admin token has {n} characters; it needs at least {MIN_TOKEN_CHARS}");
+    }
+    Ok(())
+}
+
+/// Creates `path` with `text` whole, mode 0600, or not at all: a temporary file
+/// beside it is written and fsynced, then hard-linked to `path` (which fails, and
+/// leaves the existing file, when `path` exists), and the directory fsynced.
+fn write_new_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".admin.token.{}.tmp", uuid::Uuid::new_v4()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| match std::fs::hard_link(&tmp, path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    });
+    let _ = std::fs::remove_file(&tmp);
+    linked?;
+    std::fs::File::open(dir)?.sync_all()
+}
 
 #[derive(Debug, Clone)]
 pub struct AdminState {
@@ -97,9 +184,11 @@ fn check(state: &AdminState, headers: &HeaderMap) -> Result<(), AdminError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    // Compare in constant time: the token guards component deployment.
+    // Compare in constant time: the token guards component deployment. An empty
+    // expected token (never accepted at start) matches nothing.
     let expected = state.token.as_bytes();
-    let ok = given.len() == expected.len()
+    let ok = !expected.is_empty()
+        && given.len() == expected.len()
         && given
             .bytes()
             .zip(expected)

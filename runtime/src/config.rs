@@ -40,6 +40,9 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    /// The REST API: which proxies' `X-Forwarded-For` is believed.
+    #[serde(default)]
+    pub rest: caliopen_rest::client::RestSettings,
     /// The LMTP server (or SMTP inbound, with `mode = "smtp"`).
     #[serde(default)]
     pub lmtp: caliopen_smtp::InboundSettings,
@@ -51,7 +54,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
-    /// The admin API's bearer token; empty: generated once in `<data_dir>/admin.token`.
+    /// The admin API's bearer token, at least 32 characters without whitespace;
+    /// empty: generated once in `<data_dir>/admin.token`.
     pub token: String,
 }
 
@@ -505,6 +509,26 @@ mod tests {
             msg.contains("[storage.elasticsearch]") && msg.contains("nodes"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_and_auth_limits_parse_and_bad_ones_are_named() {
+        let c = Config::parse(
+            "data_dir = \"d\"\n[rest]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n\
+             [core.auth]\nsignup_open = false\naddress_attempts = 7\n\
+             [core.send_limits]\nmessages = 3\n",
+            std::iter::empty(),
+        )
+        .unwrap();
+        assert_eq!(c.rest.trusted_proxies.len(), 2);
+        assert!(
+            c.rest.trusted_proxies[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap())
+        );
+        assert!(!c.core.auth.signup_open);
+        assert_eq!(c.core.auth.address_attempts, 7);
+        assert_eq!(c.core.send_limits.messages, 3);
+        let msg = refused("data_dir = \"d\"\n[rest]\ntrusted_proxies = [\"proxy.example\"]");
+        assert!(msg.contains("proxy.example"), "{msg}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
+    private_files();
     caliopen_runtime::trim::configure();
     let args = Cli::parse();
     let config = Config::load(&args.config)?;
@@ -24,6 +25,18 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(cli::run(args.command, config))
+}
+
+/// Every file and folder this process creates (store, blobs, index, caches, the
+/// admin token) is its owner's only: mode 0600 / 0700.
+fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file mode mask; it touches no memory
+    // and cannot fail. It runs first, before any thread is started.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::umask(0o077);
+    }
 }
 
 fn init_logging(config: &Config) {

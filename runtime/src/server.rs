@@ -37,27 +37,6 @@ pub struct Running {
     membership: Option<JoinHandle<()>>,
 }
 
-/// The admin token: configured, or read from (or generated once into) the data directory.
-pub fn admin_token(config: &Config) -> anyhow::Result<String> {
-    if !config.admin.token.is_empty() {
-        return Ok(config.admin.token.clone());
-    }
-    let path = config.data_dir.join("admin.token");
-    if let Ok(token) = std::fs::read_to_string(&path) {
-        return Ok(token.trim().to_owned());
-    }
-    let token = {
-        use base64::Engine as _;
-        use rand::RngCore as _;
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
-    std::fs::create_dir_all(&config.data_dir)?;
-    write_private(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(token)
-}
-
 /// Fails with a clear message when the data directory cannot be written: the store,
 /// the delivery queue and the component cache live there, so nothing could be accepted.
 fn check_writable(dir: &Path) -> anyhow::Result<()> {
@@ -76,18 +55,19 @@ fn check_writable(dir: &Path) -> anyhow::Result<()> {
     })
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
-}
-
 /// Starts a node; it runs until [`Running::shutdown`].
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     check_writable(&config.data_dir)?;
+    // Files written from now on are the owner's only (the `caliopen` binary sets
+    // umask 077); those of an older install are made so here.
+    caliopen_storage_embedded::make_private(&config.data_dir).with_context(|| {
+        format!(
+            "cannot make {} readable by its owner only",
+            config.data_dir.display()
+        )
+    })?;
+    // Refused before anything listens.
+    let admin_token = admin::admin_token(&config)?;
     let storage = open_storage(&config).await?;
     let core = Core::new(storage.stores(), config.core.clone());
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);
@@ -124,7 +104,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let (http, task) = serve_http(
         config.listen.http,
-        caliopen_rest::router(caliopen_rest::AppState::new(core.clone())),
+        caliopen_rest::router(caliopen_rest::AppState::with_settings(
+            core.clone(),
+            config.rest.clone(),
+        )),
         stopped.clone(),
         "REST API",
     )
@@ -134,7 +117,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         core: core.clone(),
         registry: registry.clone(),
         engine: engine.clone(),
-        token: admin_token(&config)?.into(),
+        token: admin_token.into(),
     };
     let (admin, task) = serve_http(
         config.listen.admin,
@@ -268,6 +251,9 @@ async fn serve_http(
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
+        // The peer's address reaches the handlers (`ConnectInfo`): the REST API
+        // throttles logins and signups by it.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

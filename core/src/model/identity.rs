@@ -40,4 +40,9 @@ pub struct Identity {
     pub infos: BTreeMap<String, String>,
     pub last_check: Option<DateTime<Utc>>,
     pub date_insert: DateTime<Utc>,
+    /// Remote identities only: when the user showed the address is theirs (see
+    /// `service::identity_validation`); none yet, it cannot send. Local identities
+    /// are the user's by construction.
+    #[serde(default)]
+    pub verified_at: Option<DateTime<Utc>>,
 }

@@ -8,10 +8,16 @@
 //!    the relay said: sent; a temporary failure retried with backoff; a permanent
 //!    one (or the last attempt) bounces: the message's state says why and the user
 //!    gets a notification. Without a relay configured, jobs wait and say so.
+//! 3. [`sender`]: what may be sent: the sending identity's check (a local address
+//!    only by its user, a remote one only once verified) and the per-user limit.
+//! 4. [`notice`]: mail the server sends for a user (identity confirmation codes),
+//!    through the same queue and limit.
 
+pub(crate) mod notice;
 pub mod port;
 pub mod queue;
 pub mod send;
+pub(crate) mod sender;
 
 pub use port::{OutboundAttachment, OutboundDraft, OutboundRenderer};
 pub use queue::OutboundJob;

@@ -20,8 +20,9 @@ use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX};
 use crate::{Core, now};
 
 impl Core {
-    /// Sends a draft: renders it, stores the bytes, turns the draft into a sent
-    /// message (state `queued`, still in its discussion) and queues it for the
+    /// Sends a draft: checks that its identity may send and that the user has
+    /// sending allowance left, renders it, stores the bytes, turns the draft into a
+    /// sent message (state `queued`, still in its discussion) and queues it for the
     /// relay, all in one batch. The answer is the message as stored.
     #[tracing::instrument(skip(self), fields(user = %user_id, message = %message_id))]
     pub async fn send_draft(&self, user_id: Uuid, message_id: Uuid) -> CoreResult<Message> {
@@ -47,6 +48,7 @@ impl Core {
                 "a message needs at least one To, Cc or Bcc recipient",
             ));
         }
+        self.take_send(user_id, recipients.len()).await?;
         let envelope_from = draft.from.address.clone();
         let context = UserContext::for_user(self, user_id).await?;
         let raw = renderer.render(context, draft).await.map_err(|e| match e {
@@ -143,6 +145,7 @@ impl Core {
             )
         })?;
         let identity = self.identity(user_id, identity_id).await?;
+        self.check_sender(user_id, &identity).await?;
         let from = Participant {
             role: ParticipantRole::From,
             protocol: "email".into(),

@@ -3,15 +3,18 @@
 //!
 //! A password reset works with a token core keeps in the ephemeral store for
 //! `password_reset_ttl`; one live token per user (a new request replaces the
-//! previous one), used once. Mailing it to the recovery address is the outbound
-//! SMTP work's part: until then the caller gets the token.
+//! previous one), used once, kept as its digest. Mailing it to the recovery
+//! address is the outbound SMTP work's part: until then the caller gets the token.
+
+use std::net::IpAddr;
 
 use caliopen_storage_traits::{Batch, Scope};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::auth::{NS_LOGIN_BLOCK, random_token};
+use super::auth::{random_token, token_digest};
 use super::patch::{self, MergePatch, field};
+use super::throttle::Subject;
 use super::validate;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
@@ -21,7 +24,6 @@ use crate::{Core, now};
 
 pub(crate) const NS_RESET: &str = "password-reset";
 pub(crate) const NS_RESET_BY_USER: &str = "password-reset-user";
-const NS_RESET_RATE: &str = "password-reset-requests";
 /// Reset requests per username within a reset token's lifetime.
 const RESET_REQUESTS: u64 = 5;
 
@@ -74,42 +76,39 @@ impl Core {
 
     /// Creates a password reset token when `username` exists and `recovery_email`
     /// is its recovery address; otherwise the user is not found. Requests are
-    /// rate-limited per username.
-    #[tracing::instrument(skip(self, recovery_email))]
+    /// limited per username and per client address (they tell whether an account
+    /// exists).
+    #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(
         &self,
         username: &str,
         recovery_email: &str,
+        client: Option<IpAddr>,
     ) -> CoreResult<PasswordReset> {
-        if username.trim().is_empty() {
-            return Err(CoreError::invalid("username", "is required"));
-        }
+        let account = validate::username_input(username)?;
         let recovery_email = validate::email("recovery_email", recovery_email)?;
-        let ttl = self.config().password_reset_ttl;
-        let eph = &self.stores().ephemeral;
-        let requests = eph
-            .increment(
-                NS_RESET_RATE,
-                username.trim().to_lowercase().as_bytes(),
-                ttl,
-            )
+        let cfg = self.config();
+        let ttl = cfg.password_reset_ttl;
+        self.take(
+            Subject::Lookups(client),
+            cfg.auth.lookups_per_address,
+            cfg.login_window,
+        )
+        .await?;
+        self.take(Subject::Resets(&account), RESET_REQUESTS, ttl)
             .await?;
-        if requests > RESET_REQUESTS {
-            return Err(CoreError::RateLimited {
-                retry_after_secs: ttl.as_secs(),
-            });
-        }
-        let user = match self.user_by_name(username.trim()).await? {
+        let user = match self.user_by_name(&account).await? {
             Some(u) if u.recovery_email.eq_ignore_ascii_case(&recovery_email) => u,
-            _ => return Err(CoreError::not_found("user", username)),
+            _ => return Err(CoreError::not_found("user", &account)),
         };
+        let eph = &self.stores().ephemeral;
         if let Some(previous) = eph.get(NS_RESET_BY_USER, user.id.as_bytes()).await? {
             eph.delete(NS_RESET, &previous).await?;
         }
         let token = random_token();
-        eph.put(NS_RESET, token.as_bytes(), user.id.as_bytes(), ttl)
-            .await?;
-        eph.put(NS_RESET_BY_USER, user.id.as_bytes(), token.as_bytes(), ttl)
+        let digest = token_digest(&token);
+        eph.put(NS_RESET, &digest, user.id.as_bytes(), ttl).await?;
+        eph.put(NS_RESET_BY_USER, user.id.as_bytes(), &digest, ttl)
             .await?;
         Ok(PasswordReset {
             token,
@@ -122,11 +121,12 @@ impl Core {
 
     /// The user a live reset token was created for (`GET /v2/passwords/reset/{token}`).
     pub async fn password_reset_user(&self, token: &str) -> CoreResult<Uuid> {
+        validate::token("token", token)?;
         let not_found = || CoreError::not_found("password reset token", "(given)");
         let bytes = self
             .stores()
             .ephemeral
-            .get(NS_RESET, token.as_bytes())
+            .get(NS_RESET, &token_digest(token))
             .await?
             .ok_or_else(not_found)?;
         Uuid::from_slice(&bytes).map_err(|_| not_found())
@@ -138,7 +138,7 @@ impl Core {
     pub async fn reset_password(&self, token: &str, new_password: &str) -> CoreResult<()> {
         validate::password("password", new_password)?;
         let user_id = self.password_reset_user(token).await?;
-        let hash = super::users::hash_password(new_password.to_owned()).await?;
+        let hash = self.hash_password(new_password.to_owned()).await?;
         let mut user = self.user(user_id).await?;
         user.password_hash = hash;
         let mut batch = Batch::new();
@@ -150,13 +150,9 @@ impl Core {
         );
         self.stores().records.write(batch).await?;
         let eph = &self.stores().ephemeral;
-        eph.delete(NS_RESET, token.as_bytes()).await?;
+        eph.delete(NS_RESET, &token_digest(token)).await?;
         eph.delete(NS_RESET_BY_USER, user.id.as_bytes()).await?;
-        eph.delete(NS_LOGIN_BLOCK, user.username.to_lowercase().as_bytes())
-            .await?;
-        for device in self.devices(user_id).await? {
-            self.logout(user_id, &device.device_id).await?;
-        }
-        Ok(())
+        self.unblock_account(&user.username.to_lowercase()).await?;
+        self.end_sessions(user_id, None).await
     }
 }

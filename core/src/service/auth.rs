@@ -1,10 +1,20 @@
-//! Login, tokens bound to (user, device), authentication of requests, logout.
+//! Login, tokens bound to (user, device), authentication of requests, refresh,
+//! logout.
+//!
+//! Tokens are 32 random bytes; the store keeps only their SHA-256 (as keys and as
+//! the per-device pointers), so whoever reads the store or a backup of it holds
+//! no usable token. A login or a refresh gives a device one access token and one
+//! refresh token, replacing the previous ones; a refresh token works once.
+//! Password checks are throttled (see [`super::throttle`]), before any hash.
+
+use std::net::IpAddr;
 
 use base64::Engine as _;
 use caliopen_storage_traits::{Batch, Scope};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::validate;
@@ -18,17 +28,22 @@ use crate::{Core, now};
 
 const NS_ACCESS: &str = "access";
 const NS_DEVICE_TOKEN: &str = "device-token";
-const NS_LOGIN_RATE: &str = "login-failures";
-pub(crate) const NS_LOGIN_BLOCK: &str = "login-blocked";
+const NS_REFRESH: &str = "refresh";
+const NS_DEVICE_REFRESH: &str = "device-refresh";
 
-/// The device a client logs in from.
+/// Most bytes of a device id (chosen by the client).
+pub const MAX_DEVICE_ID: usize = 128;
+
+/// The device a client logs in from, and the address it calls from.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceInfo {
     pub device_id: String,
     pub name: Option<String>,
     pub kind: Option<String>,
     pub user_agent: String,
-    pub ip: String,
+    /// The client's address as the protocol server sees it (behind a trusted
+    /// proxy, the address the proxy names); throttles count by it.
+    pub client: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +66,9 @@ pub struct LoginOutcome {
 pub struct AuthContext {
     pub user_id: Uuid,
     pub device_id: String,
+    /// Whether the calling device is verified: an unverified one may not act on
+    /// the user's other devices.
+    pub device_verified: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,46 +77,36 @@ struct AccessEntry {
     expires_at: DateTime<Utc>,
 }
 
+/// SHA-256 of a token: what the store keeps instead of the token.
+pub(crate) fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
 impl Core {
-    /// Checks credentials and opens a session on a device. Failed attempts per
-    /// username are rate-limited; a locked user cannot log in.
-    #[tracing::instrument(skip_all, fields(username = %username))]
+    /// Checks credentials and opens a session on a device. Password checks are
+    /// throttled per account, per client address and per (account, address); an
+    /// unknown username costs the same time and gets the same answer as a wrong
+    /// password. A locked user cannot log in.
+    #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         device: DeviceInfo,
     ) -> CoreResult<LoginOutcome> {
-        let rate_key = username.to_lowercase();
-        let eph = &self.stores().ephemeral;
-        let cfg = self.config();
-        if eph
-            .get(NS_LOGIN_BLOCK, rate_key.as_bytes())
-            .await?
-            .is_some()
-        {
-            return Err(CoreError::RateLimited {
-                retry_after_secs: cfg.login_window.as_secs(),
-            });
+        let account = validate::username_input(username)?;
+        validate::password_input("password", password)?;
+        if device.device_id.len() > MAX_DEVICE_ID {
+            return Err(CoreError::invalid(
+                "device.device_id",
+                format!("must be at most {MAX_DEVICE_ID} bytes long"),
+            ));
         }
-        let user = match self.user_by_name(username).await? {
-            Some(user) if self.verify_password(&user, password).await? => user,
-            _ => {
-                let n = eph
-                    .increment(NS_LOGIN_RATE, rate_key.as_bytes(), cfg.login_window)
-                    .await?;
-                if n >= cfg.login_attempts {
-                    eph.put(NS_LOGIN_BLOCK, rate_key.as_bytes(), b"1", cfg.login_window)
-                        .await?;
-                    return Err(CoreError::RateLimited {
-                        retry_after_secs: cfg.login_window.as_secs(),
-                    });
-                }
-                return Err(CoreError::Unauthenticated(
-                    "wrong username or password".into(),
-                ));
-            }
-        };
+        let wrong = || CoreError::Unauthenticated("wrong username or password".into());
+        let user = self.user_by_name(&account).await?;
+        self.check_password(&account, device.client, user.as_ref(), password, wrong())
+            .await?;
+        let user = user.ok_or_else(wrong)?;
         if user.status != UserStatus::Active {
             return Err(CoreError::Unauthenticated("this account is locked".into()));
         }
@@ -122,16 +130,20 @@ impl Core {
         access_token: &str,
         device_id: &str,
     ) -> CoreResult<AuthContext> {
+        let unknown = || CoreError::Unauthenticated("unknown or expired token".into());
+        if access_token.len() > validate::MAX_TOKEN {
+            return Err(unknown());
+        }
         let key = Key::new()
             .uuid(user_id)
-            .bytes(access_token.as_bytes())
+            .bytes(&token_digest(access_token))
             .build();
         let entry = self
             .stores()
             .ephemeral
             .get(NS_ACCESS, &key)
             .await?
-            .ok_or_else(|| CoreError::Unauthenticated("unknown or expired token".into()))?;
+            .ok_or_else(unknown)?;
         let entry: AccessEntry = decode("ephemeral:access", &entry)?;
         if entry.device_id != device_id {
             return Err(CoreError::Unauthenticated(
@@ -141,6 +153,59 @@ impl Core {
         if entry.expires_at <= now() {
             return Err(CoreError::Unauthenticated("token expired".into()));
         }
+        let device = self.session_device(user_id, &entry.device_id).await?;
+        Ok(AuthContext {
+            user_id,
+            device_verified: device.status == DeviceStatus::Verified,
+            device_id: entry.device_id,
+        })
+    }
+
+    /// Trades a refresh token for new tokens on the device it was issued to (the
+    /// refresh token is used up). Answers as a login does.
+    #[tracing::instrument(skip(self, refresh_token))]
+    pub async fn refresh(
+        &self,
+        user_id: Uuid,
+        refresh_token: &str,
+        device_id: Option<&str>,
+    ) -> CoreResult<LoginOutcome> {
+        let unknown = || CoreError::Unauthenticated("unknown or expired refresh token".into());
+        if refresh_token.is_empty() || refresh_token.len() > validate::MAX_TOKEN {
+            return Err(unknown());
+        }
+        let eph = &self.stores().ephemeral;
+        let key = Key::new()
+            .uuid(user_id)
+            .bytes(&token_digest(refresh_token))
+            .build();
+        let entry: AccessEntry = match eph.get(NS_REFRESH, &key).await? {
+            Some(bytes) => decode("ephemeral:refresh", &bytes)?,
+            None => return Err(unknown()),
+        };
+        if entry.expires_at <= now() {
+            return Err(unknown());
+        }
+        if device_id.is_some_and(|d| d != entry.device_id) {
+            return Err(CoreError::Unauthenticated(
+                "refresh token was issued to another device".into(),
+            ));
+        }
+        // Used once: deleted before new tokens exist, so two concurrent uses cannot
+        // both find it live for long (and `issue_tokens` replaces the pair anyway).
+        eph.delete(NS_REFRESH, &key).await?;
+        let device = self.session_device(user_id, &entry.device_id).await?;
+        let user = self.user(user_id).await?;
+        let tokens = self.issue_tokens(user_id, &device.device_id).await?;
+        Ok(LoginOutcome {
+            user,
+            tokens,
+            device,
+        })
+    }
+
+    /// The device of a session, when the user is active and the device not revoked.
+    async fn session_device(&self, user_id: Uuid, device_id: &str) -> CoreResult<Device> {
         let user = self.user(user_id).await.map_err(|e| match e {
             CoreError::NotFound { .. } => CoreError::Unauthenticated("unknown user".into()),
             e => e,
@@ -148,68 +213,92 @@ impl Core {
         if user.status != UserStatus::Active {
             return Err(CoreError::Unauthenticated("this account is locked".into()));
         }
-        // A revoked device's token is deleted at revocation; this also covers a
+        // A revoked device's tokens are deleted at revocation; this also covers a
         // revocation whose token deletion failed.
-        match self.device(user_id, &entry.device_id).await {
-            Ok(d) if d.status != DeviceStatus::Revoked => {}
-            Ok(_) => return Err(CoreError::Unauthenticated("this device was revoked".into())),
+        match self.device(user_id, device_id).await {
+            Ok(d) if d.status != DeviceStatus::Revoked => Ok(d),
+            Ok(_) => Err(CoreError::Unauthenticated("this device was revoked".into())),
             Err(CoreError::NotFound { .. }) => {
-                return Err(CoreError::Unauthenticated("unknown device".into()));
+                Err(CoreError::Unauthenticated("unknown device".into()))
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
-        Ok(AuthContext {
-            user_id,
-            device_id: entry.device_id,
-        })
     }
 
-    /// Ends the session of a device: its token stops working at once.
+    /// Ends the session of a device: its access and refresh tokens stop working at
+    /// once.
     #[tracing::instrument(skip(self))]
     pub async fn logout(&self, user_id: Uuid, device_id: &str) -> CoreResult<()> {
         let eph = &self.stores().ephemeral;
         let device_key = Key::new().uuid(user_id).str(device_id).build();
-        if let Some(token) = eph.get(NS_DEVICE_TOKEN, &device_key).await? {
-            eph.delete(NS_ACCESS, &Key::new().uuid(user_id).bytes(&token).build())
-                .await?;
+        for (pointer, tokens) in [
+            (NS_DEVICE_TOKEN, NS_ACCESS),
+            (NS_DEVICE_REFRESH, NS_REFRESH),
+        ] {
+            if let Some(digest) = eph.get(pointer, &device_key).await? {
+                eph.delete(tokens, &Key::new().uuid(user_id).bytes(&digest).build())
+                    .await?;
+            }
+            eph.delete(pointer, &device_key).await?;
         }
-        eph.delete(NS_DEVICE_TOKEN, &device_key).await?;
+        Ok(())
+    }
+
+    /// Ends the sessions of every device of the user but `keep`.
+    pub(crate) async fn end_sessions(&self, user_id: Uuid, keep: Option<&str>) -> CoreResult<()> {
+        for device in self.devices(user_id).await? {
+            if Some(device.device_id.as_str()) != keep {
+                self.logout(user_id, &device.device_id).await?;
+            }
+        }
         Ok(())
     }
 
     async fn issue_tokens(&self, user_id: Uuid, device_id: &str) -> CoreResult<Tokens> {
-        // One live token per device: logging in again replaces the previous one.
+        // One live pair per device: logging in again replaces the previous one.
         self.logout(user_id, device_id).await?;
-        let ttl = self.config().token_ttl;
+        let cfg = self.config();
         let access_token = random_token();
-        let expires_at =
-            now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
+        let refresh_token = random_token();
+        let expiry =
+            |ttl| now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
+        let expires_at = expiry(cfg.token_ttl);
         let eph = &self.stores().ephemeral;
-        let entry = AccessEntry {
-            device_id: device_id.to_owned(),
-            expires_at,
-        };
-        eph.put(
-            NS_ACCESS,
-            &Key::new()
-                .uuid(user_id)
-                .bytes(access_token.as_bytes())
-                .build(),
-            &encode(&entry),
-            ttl,
-        )
-        .await?;
-        eph.put(
-            NS_DEVICE_TOKEN,
-            &Key::new().uuid(user_id).str(device_id).build(),
-            access_token.as_bytes(),
-            ttl,
-        )
-        .await?;
+        let device_key = Key::new().uuid(user_id).str(device_id).build();
+        for (token, ttl, expires_at, tokens, pointer) in [
+            (
+                &access_token,
+                cfg.token_ttl,
+                expires_at,
+                NS_ACCESS,
+                NS_DEVICE_TOKEN,
+            ),
+            (
+                &refresh_token,
+                cfg.auth.refresh_token_ttl,
+                expiry(cfg.auth.refresh_token_ttl),
+                NS_REFRESH,
+                NS_DEVICE_REFRESH,
+            ),
+        ] {
+            let digest = token_digest(token);
+            let entry = AccessEntry {
+                device_id: device_id.to_owned(),
+                expires_at,
+            };
+            eph.put(
+                tokens,
+                &Key::new().uuid(user_id).bytes(&digest).build(),
+                &encode(&entry),
+                ttl,
+            )
+            .await?;
+            eph.put(pointer, &device_key, &digest, ttl).await?;
+        }
         Ok(Tokens {
             access_token,
-            refresh_token: random_token(),
-            expires_in: ttl.as_secs(),
+            refresh_token,
+            expires_in: cfg.token_ttl.as_secs(),
             expires_at,
         })
     }
@@ -222,7 +311,7 @@ impl Core {
         } else {
             info.device_id
         };
-        validate::text("device_id", &device_id, 128)?;
+        validate::text("device_id", &device_id, MAX_DEVICE_ID)?;
         if let Ok(existing) = self.device(user.id, &device_id).await {
             return Ok(existing);
         }
@@ -243,7 +332,7 @@ impl Core {
             } else {
                 DeviceStatus::Unverified
             },
-            ip_creation: info.ip,
+            ip_creation: info.client.map(|ip| ip.to_string()).unwrap_or_default(),
             user_agent: info.user_agent,
             locations: Vec::new(),
             pi: Default::default(),
@@ -263,6 +352,9 @@ impl Core {
 
     /// One of the user's devices.
     pub async fn device(&self, user_id: Uuid, device_id: &str) -> CoreResult<Device> {
+        if device_id.len() > MAX_DEVICE_ID {
+            return Err(CoreError::not_found("device", "(too long an id)"));
+        }
         let bytes = self
             .stores()
             .records

@@ -6,14 +6,18 @@
 //! with a token core creates here (an ephemeral value with a TTL) and
 //! [`Core::validate_device`] checks. Mailing the token to the user's recovery
 //! address is the outbound SMTP work's part: until then the caller gets the token
-//! and decides how it reaches the user.
+//! and decides how it reaches the user. The store keeps the token's digest only.
+//!
+//! An unverified device may revoke itself but no other device (as the original web
+//! client offers: revoking another device takes a verified one), so whoever logs
+//! in with a stolen password cannot throw the owner's devices out.
 
 use caliopen_storage_traits::{Batch, Scope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::auth::random_token;
+use super::auth::{AuthContext, random_token, token_digest};
 use super::patch::{self, MergePatch, field, renamed};
 use super::validate;
 use crate::codec::{decode, encode};
@@ -75,8 +79,21 @@ impl Core {
         Ok(device)
     }
 
-    /// Revokes one of the user's devices (`DELETE /v2/devices/{id}`): its token
-    /// stops working at once and it cannot log in again.
+    /// Revokes a device as `caller` (`DELETE /v2/devices/{id}`): its own device, or
+    /// another one when the caller's device is verified.
+    pub async fn revoke_device_as(&self, caller: &AuthContext, device_id: &str) -> CoreResult<()> {
+        if !caller.device_verified && device_id != caller.device_id {
+            return Err(CoreError::Forbidden(
+                "this device is not verified: only a verified device may revoke another \
+                 one (this device may revoke itself)"
+                    .into(),
+            ));
+        }
+        self.revoke_device(caller.user_id, device_id).await
+    }
+
+    /// Revokes one of the user's devices: its token stops working at once and it
+    /// cannot log in again.
     #[tracing::instrument(skip(self))]
     pub async fn revoke_device(&self, user_id: Uuid, device_id: &str) -> CoreResult<()> {
         let _guard = self.lock_user(user_id).await;
@@ -109,7 +126,12 @@ impl Core {
         };
         self.stores()
             .ephemeral
-            .put(NS_DEVICE_VALIDATION, token.as_bytes(), &encode(&entry), ttl)
+            .put(
+                NS_DEVICE_VALIDATION,
+                &token_digest(&token),
+                &encode(&entry),
+                ttl,
+            )
             .await?;
         Ok(DeviceValidation {
             token,
@@ -119,16 +141,22 @@ impl Core {
         })
     }
 
-    /// Validates the device a token was created for (`GET /v2/validate-device/{token}`).
-    /// The token works once; an unknown or expired one is not found.
-    #[tracing::instrument(skip_all)]
-    pub async fn validate_device(&self, token: &str) -> CoreResult<Device> {
+    /// Validates the device a token was created for (`GET /v2/validate-device/{token}`),
+    /// when it is one of `user_id`'s (as the original bound a token to its user).
+    /// The token works once; an unknown, expired or another user's one is not found.
+    #[tracing::instrument(skip(self, token))]
+    pub async fn validate_device(&self, user_id: Uuid, token: &str) -> CoreResult<Device> {
+        validate::token("token", token)?;
         let not_found = || CoreError::not_found("device validation token", "(given)");
         let eph = &self.stores().ephemeral;
-        let entry: ValidationEntry = match eph.get(NS_DEVICE_VALIDATION, token.as_bytes()).await? {
+        let key = token_digest(token);
+        let entry: ValidationEntry = match eph.get(NS_DEVICE_VALIDATION, &key).await? {
             Some(bytes) => decode("ephemeral:device-validation", &bytes)?,
             None => return Err(not_found()),
         };
+        if entry.user_id != user_id {
+            return Err(not_found());
+        }
         let _guard = self.lock_user(entry.user_id).await;
         let mut device = match self.live_device(entry.user_id, &entry.device_id).await {
             Err(CoreError::NotFound { .. }) => return Err(not_found()),
@@ -136,7 +164,7 @@ impl Core {
         };
         device.status = DeviceStatus::Verified;
         self.write_device(&device).await?;
-        eph.delete(NS_DEVICE_VALIDATION, token.as_bytes()).await?;
+        eph.delete(NS_DEVICE_VALIDATION, &key).await?;
         Ok(device)
     }
 

@@ -8,8 +8,13 @@
 //!
 //! - [`users`], [`account`], [`account_deletion`]: signup, lookup, `/me`,
 //!   settings, password change and reset, deleting an account and all its data.
-//! - [`auth`], [`devices`]: login, tokens, devices (patch, revoke, validation).
-//! - [`identities`], [`remote_identities`]: local identities, remote accounts.
+//! - [`auth`], [`devices`]: login, tokens, refresh, devices (patch, revoke,
+//!   validation); [`passwords`]: hashing, the throttled check, password change;
+//!   [`throttle`]: the counters that limit password guesses, signups and lookups
+//!   per account and per client address.
+//! - [`identities`], [`remote_identities`]: local identities, remote accounts;
+//!   [`identity_validation`]: the mailed code that proves a remote address is the
+//!   user's before it may send.
 //! - [`contacts`], [`contact_keys`]: contacts and their public keys;
 //!   [`import_vcard`]: contacts from a vCard file.
 //! - [`messages`], [`message_state`], [`drafts`] (with `drafts_compose`),
@@ -35,15 +40,18 @@ pub mod discussions;
 pub mod drafts;
 mod drafts_compose;
 pub mod identities;
+pub mod identity_validation;
 pub mod import_vcard;
 pub mod message_state;
 pub mod messages;
 pub mod notifications;
 pub mod participants;
+pub mod passwords;
 pub mod patch;
 pub mod remote_identities;
 pub mod search;
 pub mod tagging;
 pub mod tags;
+pub(crate) mod throttle;
 pub mod users;
 pub mod validate;

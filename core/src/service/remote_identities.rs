@@ -4,12 +4,18 @@
 //! replaced by [`MASK`], and a patch that sends the mask back keeps the stored
 //! secret. Remote addresses are not registered for inbound delivery: mail for
 //! them arrives through the fetcher, never through this server's LMTP.
+//!
+//! An address of this server (its domain, or any local identity) is never a
+//! remote identity. A new remote identity is `pending` until the user shows the
+//! address is theirs ([`super::identity_validation`]: a code is mailed to it when
+//! the identity is added); only then may it send.
 
 use std::collections::BTreeMap;
 
 use caliopen_storage_traits::{Batch, Scope};
 use uuid::Uuid;
 
+use super::identity_validation::{OWNERSHIP_KEY, ownership};
 use super::patch::{self, MergePatch, field};
 use super::validate;
 use crate::codec::encode;
@@ -98,7 +104,9 @@ impl Core {
         Ok(identity)
     }
 
-    /// Adds a remote identity; the same address twice for a user is a conflict.
+    /// Adds a remote identity, pending until its address is confirmed: the
+    /// confirmation code is mailed to it in the same batch. The same address twice
+    /// for a user is a conflict; an address of this server is forbidden.
     #[tracing::instrument(skip(self, new), fields(identifier = %new.identifier))]
     pub async fn create_remote_identity(
         &self,
@@ -125,10 +133,18 @@ impl Core {
             infos: new.infos,
             last_check: None,
             date_insert: now(),
+            verified_at: None,
         };
         check_identity(&mut identity)?;
+        if self.is_local_address(&identity.identifier).await? {
+            return Err(CoreError::Forbidden(format!(
+                "`{}` is an address of this server: it belongs to one of its users and cannot \
+                 be a remote identity",
+                identity.identifier
+            )));
+        }
         let _guard = self.lock_user(user_id).await;
-        self.user(user_id).await?;
+        let user = self.user(user_id).await?;
         if self
             .user_addresses(user_id)
             .await?
@@ -139,7 +155,17 @@ impl Core {
                 identity.identifier
             )));
         }
-        self.write_identity(&identity).await?;
+        let mut batch = Batch::new();
+        self.identity_validation_batch(&mut batch, &user, &identity)
+            .await?;
+        batch.put(
+            IDENTITIES,
+            Scope::User(user_id),
+            identity.id.as_bytes().to_vec(),
+            encode(&identity),
+        );
+        self.stores().records.write(batch).await?;
+        self.wake_outbound();
         Ok(masked(identity))
     }
 
@@ -209,13 +235,18 @@ impl Core {
     }
 }
 
-/// An identity as answered: secret credentials replaced by [`MASK`].
+/// An identity as answered: secret credentials replaced by [`MASK`], and whether
+/// its address is proven the user's under `infos.ownership`.
 pub fn masked(mut identity: Identity) -> Identity {
     for (key, value) in &mut identity.credentials {
         if !PUBLIC_CREDENTIALS.contains(&key.to_ascii_lowercase().as_str()) {
             *value = MASK.to_owned();
         }
     }
+    let state = ownership(&identity);
+    identity
+        .infos
+        .insert(OWNERSHIP_KEY.to_owned(), state.to_owned());
     identity
 }
 
@@ -230,8 +261,10 @@ fn parse_status(s: &str) -> CoreResult<IdentityStatus> {
     }
 }
 
-/// Validates what a user gives of a remote identity.
+/// Validates what a user gives of a remote identity (the server's own `infos`
+/// keys are dropped: the server sets them).
 fn check_identity(identity: &mut Identity) -> CoreResult<()> {
+    identity.infos.remove(OWNERSHIP_KEY);
     identity.display_name = identity.display_name.trim().to_owned();
     validate::text("display_name", &identity.display_name, 256)?;
     for (name, map) in [

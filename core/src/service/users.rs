@@ -1,12 +1,19 @@
-//! Users: signup, lookup, settings, password change. `/me`, settings patches and
-//! password reset are in [`super::account`], deletion in [`super::account_deletion`].
+//! Users: signup, lookup, settings. Passwords are in [`super::passwords`]; `/me`,
+//! settings patches and password reset in [`super::account`], deletion in
+//! [`super::account_deletion`].
+//!
+//! A public signup ([`Core::signup`]) may be closed by the configuration (invite
+//! only: the operator creates users with [`Core::create_user`]) and is limited per
+//! client address; both check every input and that the name is free before the
+//! password is hashed, so a refused signup costs no hash.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::net::IpAddr;
+
 use caliopen_storage_traits::{Batch, Scope};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::throttle::Subject;
 use super::validate;
 use crate::codec::{decode, encode};
 use crate::error::{CoreError, CoreResult};
@@ -36,10 +43,27 @@ pub struct IdentityRef {
 }
 
 impl Core {
-    /// Creates a user with their local identity, system tags, settings and own
-    /// contact card, all in one batch.
-    #[tracing::instrument(skip_all, fields(username = %new.username))]
+    /// A signup by anyone (`POST /api/v1/users`): refused when signups are closed
+    /// (`auth.signup_open`), limited per client address, else as [`Core::create_user`].
+    #[tracing::instrument(skip_all)]
+    pub async fn signup(&self, new: NewUser, client: Option<IpAddr>) -> CoreResult<User> {
+        if !self.config().auth.signup_open {
+            return Err(CoreError::Forbidden(
+                "signup is closed on this server: ask its operator for an account".into(),
+            ));
+        }
+        self.create(new, Some(client)).await
+    }
+
+    /// Creates a user (the operator's way, never limited) with their local identity,
+    /// system tags, settings and own contact card, all in one batch.
     pub async fn create_user(&self, new: NewUser) -> CoreResult<User> {
+        self.create(new, None).await
+    }
+
+    /// `public`: the address of a public signup, counted.
+    #[tracing::instrument(skip_all, fields(username = %new.username.chars().take(64).collect::<String>()))]
+    async fn create(&self, new: NewUser, public: Option<Option<IpAddr>>) -> CoreResult<User> {
         let canonical = validate::username(&new.username)?;
         validate::password("password", &new.password)?;
         let recovery_email = validate::email("recovery_email", &new.recovery_email)?;
@@ -54,20 +78,32 @@ impl Core {
             })?;
         }
         let local_identity = format!("{canonical}@{}", self.config().default_domain);
-        let password_hash = hash_password(new.password).await?;
+        let auth = &self.config().auth;
+        // Checked before hashing (and again under the lock, before writing).
+        if let Err(taken) = self.name_free(&new.username, &local_identity).await {
+            if let Some(client) = public {
+                let lookups = Subject::Lookups(client);
+                self.take(
+                    lookups,
+                    auth.lookups_per_address,
+                    self.config().login_window,
+                )
+                .await?;
+            }
+            return Err(taken);
+        }
+        if let Some(client) = public {
+            self.take(
+                Subject::Signups(client),
+                auth.signups_per_address,
+                auth.signup_window,
+            )
+            .await?;
+        }
+        let password_hash = self.hash_password(new.password).await?;
 
         let _guard = self.inner.signup_lock.lock().await;
-        if !self.username_available(&new.username).await? {
-            return Err(CoreError::Conflict(format!(
-                "username `{}` is taken",
-                new.username
-            )));
-        }
-        if self.resolve_address(&local_identity).await?.is_some() {
-            return Err(CoreError::Conflict(format!(
-                "address `{local_identity}` is taken"
-            )));
-        }
+        self.name_free(&new.username, &local_identity).await?;
         let date = now();
         let user = User {
             id: Uuid::now_v7(),
@@ -106,6 +142,7 @@ impl Core {
             infos: Default::default(),
             last_check: None,
             date_insert: date,
+            verified_at: Some(date),
         };
         let contact = Contact {
             id: user.contact_id,
@@ -189,6 +226,9 @@ impl Core {
 
     /// A user by username (case-insensitive), if any.
     pub async fn user_by_name(&self, username: &str) -> CoreResult<Option<User>> {
+        if username.len() > validate::MAX_USERNAME_INPUT {
+            return Ok(None);
+        }
         let key = username.to_lowercase();
         match self
             .stores()
@@ -207,6 +247,38 @@ impl Core {
         }
     }
 
+    /// `Conflict` when the username or its local address is taken.
+    async fn name_free(&self, username: &str, local_identity: &str) -> CoreResult<()> {
+        if !self.username_available(username).await? {
+            return Err(CoreError::Conflict(format!(
+                "username `{username}` is taken"
+            )));
+        }
+        if self.resolve_address(local_identity).await?.is_some() {
+            return Err(CoreError::Conflict(format!(
+                "address `{local_identity}` is taken"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether a username is free, asked by a client (`isAvailable`): limited per
+    /// client address, as it tells whether an account exists.
+    pub async fn username_available_to(
+        &self,
+        username: &str,
+        client: Option<IpAddr>,
+    ) -> CoreResult<bool> {
+        let cfg = self.config();
+        self.take(
+            Subject::Lookups(client),
+            cfg.auth.lookups_per_address,
+            cfg.login_window,
+        )
+        .await?;
+        self.username_available(username).await
+    }
+
     /// Whether a username is free (it must also be valid to be available).
     pub async fn username_available(&self, username: &str) -> CoreResult<bool> {
         let Ok(canonical) = validate::username(username) else {
@@ -223,7 +295,8 @@ impl Core {
     /// Who receives mail for an address (a local or remote identity), if anyone.
     pub async fn resolve_address(&self, address: &str) -> CoreResult<Option<IdentityRef>> {
         let key = address.trim().to_lowercase();
-        if key.is_empty() {
+        // No address longer than 254 bytes is registered (`validate::email`).
+        if key.is_empty() || key.len() > 254 {
             return Ok(None);
         }
         match self
@@ -268,47 +341,6 @@ impl Core {
         );
         Ok(self.stores().records.write(batch).await?)
     }
-
-    /// Checks a user's password (constant-time comparison by argon2).
-    pub async fn verify_password(&self, user: &User, password: &str) -> CoreResult<bool> {
-        let hash = user.password_hash.clone();
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| CoreError::Corrupt {
-                table: USERS.name,
-                message: format!("password hash: {e}"),
-            })?;
-            Ok(Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await
-        .map_err(|e| CoreError::Corrupt {
-            table: USERS.name,
-            message: format!("password check task: {e}"),
-        })?
-    }
-
-    /// Changes a user's password after checking the current one.
-    #[tracing::instrument(skip(self, current, new))]
-    pub async fn change_password(&self, user_id: Uuid, current: &str, new: &str) -> CoreResult<()> {
-        let mut user = self.user(user_id).await?;
-        if !self.verify_password(&user, current).await? {
-            return Err(CoreError::Unauthenticated(
-                "current password is wrong".into(),
-            ));
-        }
-        validate::password("new_password", new)?;
-        user.password_hash = hash_password(new.to_owned()).await?;
-        let mut batch = Batch::new();
-        batch.put(
-            USERS,
-            Scope::Global,
-            user.id.as_bytes().to_vec(),
-            encode(&user),
-        );
-        Ok(self.stores().records.write(batch).await?)
-    }
 }
 
 /// The rules every stored settings value satisfies (at signup and on change).
@@ -349,17 +381,4 @@ fn check_settings(settings: &Settings) -> CoreResult<()> {
         32,
     )?;
     Ok(())
-}
-
-/// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
-pub(crate) async fn hash_password(password: String) -> CoreResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| CoreError::invalid("password", e.to_string()))
-    })
-    .await
-    .map_err(|e| CoreError::invalid("password", format!("hashing task failed: {e}")))?
 }

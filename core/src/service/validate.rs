@@ -70,6 +70,59 @@ pub fn password(field: &str, password: &str) -> CoreResult<()> {
     Ok(())
 }
 
+/// Most bytes of a username given to find an account (login, password reset):
+/// more than any valid username (42 characters of at most 4 bytes each).
+pub const MAX_USERNAME_INPUT: usize = 256;
+
+/// Most bytes of a token given back by a client (access, refresh, validation and
+/// reset tokens are 43 characters).
+pub const MAX_TOKEN: usize = 256;
+
+/// A username given to find an account, not to create one: required and bounded
+/// ([`MAX_USERNAME_INPUT`]), answered in the lower case usernames are looked up by.
+pub fn username_input(name: &str) -> CoreResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CoreError::invalid("username", "is required"));
+    }
+    if name.len() > MAX_USERNAME_INPUT {
+        return Err(CoreError::invalid(
+            "username",
+            format!("must be at most {MAX_USERNAME_INPUT} bytes long"),
+        ));
+    }
+    Ok(name.to_lowercase())
+}
+
+/// A password given to be checked: required and no longer than a password can be
+/// (see [`password`]); shorter ones are simply wrong.
+pub fn password_input(field: &str, password: &str) -> CoreResult<()> {
+    if password.is_empty() {
+        return Err(CoreError::invalid(field, "is required"));
+    }
+    if password.chars().count() > 1024 {
+        return Err(CoreError::invalid(
+            field,
+            "must be at most 1024 characters long",
+        ));
+    }
+    Ok(())
+}
+
+/// A token given back by a client: required and at most [`MAX_TOKEN`] bytes.
+pub fn token(field: &str, token: &str) -> CoreResult<()> {
+    if token.is_empty() {
+        return Err(CoreError::invalid(field, "is required"));
+    }
+    if token.len() > MAX_TOKEN {
+        return Err(CoreError::invalid(
+            field,
+            format!("must be at most {MAX_TOKEN} bytes long"),
+        ));
+    }
+    Ok(())
+}
+
 /// A mail address `local@domain`, returned in lower case. Deliberately plain: no
 /// comments, no quoted local parts with spaces, a domain with a dot or `localhost`.
 pub fn email(field: &str, address: &str) -> CoreResult<String> {

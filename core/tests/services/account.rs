@@ -74,35 +74,35 @@ async fn a_password_is_reset_with_a_token_once() {
         .unwrap();
     assert_not_found(
         node.core
-            .request_password_reset("alice", "someone@else.org")
+            .request_password_reset("alice", "someone@else.org", None)
             .await,
     );
     assert_not_found(
         node.core
-            .request_password_reset("nobody", "alice@recovery.example")
+            .request_password_reset("nobody", "alice@recovery.example", None)
             .await,
     );
     assert_invalid(
         node.core
-            .request_password_reset("alice", "not-an-address")
+            .request_password_reset("alice", "not-an-address", None)
             .await,
         "recovery_email",
     );
     assert_invalid(
         node.core
-            .request_password_reset(" ", "alice@recovery.example")
+            .request_password_reset(" ", "alice@recovery.example", None)
             .await,
         "username",
     );
 
     let first = node
         .core
-        .request_password_reset("Alice", "ALICE@recovery.example")
+        .request_password_reset("Alice", "ALICE@recovery.example", None)
         .await
         .unwrap();
     let reset = node
         .core
-        .request_password_reset("alice", "alice@recovery.example")
+        .request_password_reset("alice", "alice@recovery.example", None)
         .await
         .unwrap();
     assert_not_found(node.core.password_reset_user(&first.token).await);
@@ -186,7 +186,7 @@ async fn deleting_an_account_leaves_nothing_of_it() {
     node.core.create_draft(alice.id, draft).await.unwrap();
     let reset = node
         .core
-        .request_password_reset("alice", "alice@recovery.example")
+        .request_password_reset("alice", "alice@recovery.example", None)
         .await
         .unwrap();
     node.core.index_all_pending().await.unwrap();

@@ -69,10 +69,14 @@ async fn devices_are_patched_validated_and_revoked() {
         .await
         .unwrap();
     assert!(validation.token.len() >= 40);
-    let validated = node.core.validate_device(&validation.token).await.unwrap();
+    let validated = node
+        .core
+        .validate_device(alice.id, &validation.token)
+        .await
+        .unwrap();
     assert_eq!(validated.status, DeviceStatus::Verified);
-    assert_not_found(node.core.validate_device(&validation.token).await);
-    assert_not_found(node.core.validate_device("made-up").await);
+    assert_not_found(node.core.validate_device(alice.id, &validation.token).await);
+    assert_not_found(node.core.validate_device(alice.id, "made-up").await);
     assert!(matches!(
         node.core
             .request_device_validation(alice.id, "phone-2")

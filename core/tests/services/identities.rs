@@ -131,11 +131,12 @@ async fn remote_identities_keep_their_secrets() {
             .await,
         Err(CoreError::Conflict(_))
     ));
+    // An address of this server is never a remote identity, its user's own neither.
     assert!(matches!(
         node.core
             .create_remote_identity(alice.id, remote("alice@caliopen.local"))
             .await,
-        Err(CoreError::Conflict(_))
+        Err(CoreError::Forbidden(_))
     ));
     assert_invalid(
         node.core

@@ -3,12 +3,14 @@
 //! Clients send `Authorization: Bearer base64(user_id:access_token)` (the original
 //! web client) or `Authorization: Basic base64(user_id:access_token)` (the spec's
 //! `basicAuth`), plus `X-Caliopen-Device-ID`. Core checks that the token is live
-//! and was issued to that device.
+//! and was issued to that device. Over-long credentials are refused before
+//! anything is decoded or looked up.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine as _;
-use caliopen_core::service::auth::AuthContext;
+use caliopen_core::service::auth::{AuthContext, MAX_DEVICE_ID};
+use caliopen_core::service::validate::MAX_TOKEN;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -46,6 +48,11 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .unwrap_or_else(|| "default".to_owned());
+        if device.len() > MAX_DEVICE_ID {
+            return Err(ApiError::unauthorized(format!(
+                "{DEVICE_HEADER} must be at most {MAX_DEVICE_ID} bytes long"
+            )));
+        }
         let ctx = state.core.authenticate(user_id, &token, &device).await?;
         Ok(Caller(ctx))
     }
@@ -59,6 +66,12 @@ pub fn parse_authorization(header: &str) -> Result<(Uuid, String), ApiError> {
         )
     };
     let (scheme, value) = header.trim().split_once(' ').ok_or_else(bad)?;
+    // base64 of a 36-character id, a colon and a token of at most MAX_TOKEN bytes.
+    if value.trim().len() > (37 + MAX_TOKEN).div_ceil(3) * 4 {
+        return Err(ApiError::unauthorized(format!(
+            "malformed Authorization header: the token must be at most {MAX_TOKEN} bytes long"
+        )));
+    }
     if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("basic") {
         return Err(bad());
     }

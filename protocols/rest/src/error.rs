@@ -1,6 +1,6 @@
 //! The API's errors: `{"errors": [{"code", "message", "name"}]}` with the matching
 //! status. Core's typed errors map here; internals (storage messages) are logged,
-//! never sent.
+//! never sent. A 429 says when to come back in `Retry-After` (seconds).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -14,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub name: &'static str,
     pub message: String,
+    /// Seconds to wait, answered as `Retry-After` (with 429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             status,
             name,
             message: message.into(),
+            retry_after: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -52,6 +55,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body();
         let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -70,11 +79,14 @@ impl From<CoreError> for ApiError {
             CoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", e.to_string()),
             CoreError::Unauthenticated(_) => Self::unauthorized(e.to_string()),
             CoreError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "Forbidden", e.to_string()),
-            CoreError::RateLimited { .. } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                e.to_string(),
-            ),
+            CoreError::RateLimited { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    e.to_string(),
+                )
+            },
             CoreError::NotConfigured(_) => {
                 Self::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", e.to_string())
             }

@@ -6,13 +6,20 @@
 //! - [`auth`]: the [`auth::Caller`] extractor: `Authorization` (Bearer
 //!   base64(user_id:access_token), or Basic user_id:access_token) plus
 //!   `X-Caliopen-Device-ID`, checked by core.
+//! - [`client`]: the [`client::ClientAddr`] extractor (the TCP peer, or what a
+//!   trusted proxy says in `X-Forwarded-For`) and [`client::RestSettings`]; core
+//!   throttles logins, signups and lookups by it.
+//! - [`headers`]: the security headers layer (nosniff, no framing, no referrer,
+//!   no cache, a CSP without scripts) over every answer.
 //! - [`error`]: [`error::ApiError`], the one error body clients get
 //!   (`{"errors": [{code, message, name}]}`), mapped from core's typed errors.
 //! - [`routes`]: one module per resource.
 //! - [`views`]: the JSON shapes of the spec, built from core's model.
 
 pub mod auth;
+pub mod client;
 pub mod error;
+pub mod headers;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -29,12 +36,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The API router. Everything lives under `/api`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .nest("/api", routes::api())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(reads_in_place))
-        .with_state(state)
+        .with_state(state);
+    headers::secure(api)
 }
 
 /// A request's reads are short (a token, a page of records): the embedded store

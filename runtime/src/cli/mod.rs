@@ -119,7 +119,7 @@ where
     match Admin::running(config) {
         Some(admin) => {
             f(Target::Remote(
-                admin.with_token(&server::admin_token(config)?),
+                admin.with_token(&crate::admin::admin_token(config)?),
             ))
             .await
         }

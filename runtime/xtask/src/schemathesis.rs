@@ -188,8 +188,14 @@ lmtp = "127.0.0.1:{lmtp}"
 admin = "127.0.0.1:{admin}"
 
 [core]
-# Generated logins must reach the API, not the rate limiter.
+# Generated logins, signups and lookups must reach the API, not the rate limiter.
 login_attempts = 1000000
+
+[core.auth]
+address_attempts = 1000000
+account_attempts = 1000000
+signups_per_address = 1000000
+lookups_per_address = 1000000
 
 [wasm]
 pooling = false

@@ -14,6 +14,8 @@
 //! - [`search`]: the tantivy index (schema, analyzer, query semantics, highlights).
 //! - `error`: engine errors mapped to `StorageError` (disk full or read-only →
 //!   `StorageError::NotWritable`).
+//! - [`make_private`]: the data directory is its owner's only (folders 0700, files
+//!   0600), applied to the store's directory at every open.
 //!
 //! Every role passes `caliopen-storage-conformance` (see `tests/conformance.rs`).
 
@@ -23,6 +25,7 @@ mod engine;
 pub mod ephemeral;
 mod error;
 mod keys;
+mod private;
 pub mod records;
 pub mod search;
 
@@ -36,6 +39,7 @@ use serde::Deserialize;
 pub use blobs::EmbeddedBlobs;
 pub use commit::CommitStats;
 pub use ephemeral::EmbeddedEphemeral;
+pub use private::make_private;
 pub use records::EmbeddedRecords;
 pub use search::EmbeddedSearch;
 
@@ -93,8 +97,7 @@ impl EmbeddedStorage {
     /// engines recover; call it at startup, or from a blocking task.
     #[tracing::instrument(level = "debug", name = "embedded.open", skip(options))]
     pub fn open(dir: &Path, options: EmbeddedOptions) -> StorageResult<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| error::io_error("create the data directory", &e))?;
+        make_private(dir).map_err(|e| error::io_error("create the data directory", &e))?;
         let kv = Arc::new(Kv::open(&dir.join("kv"), &options)?);
         let search = Arc::new(SearchEngine::open(&dir.join("search"), &options)?);
         Ok(Self {

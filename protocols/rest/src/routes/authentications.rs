@@ -1,4 +1,12 @@
-//! `POST /v1/authentications`: log in on a device.
+//! `POST /v1/authentications`: log in on a device; `POST
+//! /v1/authentications/refresh`: trade a refresh token for new tokens.
+//!
+//! The original issued a refresh token but had no way to use it (its web client
+//! left a "TODO: refresh token" and signs in again on expiry); the refresh route
+//! is ours. It takes `{"user_id", "refresh_token"}` (the device from
+//! `X-Caliopen-Device-ID`, or the one the token was issued to), answers what a
+//! login answers, and uses the refresh token up. Failed logins are throttled by
+//! core per account and per client address; a 429 carries `Retry-After`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -8,12 +16,19 @@ use caliopen_core::service::auth::DeviceInfo;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use caliopen_core::service::auth::LoginOutcome;
+use uuid::Uuid;
+
+use crate::auth::DEVICE_HEADER;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::date;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/authentications", post(login))
+    Router::new()
+        .route("/v1/authentications", post(login))
+        .route("/v1/authentications/refresh", post(refresh))
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +54,7 @@ struct DefaultDevice {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: crate::routes::messages::JsonBody<Authentication>,
 ) -> ApiResult<Json<Value>> {
@@ -53,14 +69,47 @@ async fn login(
         .to_owned();
     let device = DeviceInfo {
         device_id: auth.device.map(|d| d.device_id).unwrap_or_default(),
-        user_agent,
+        user_agent: user_agent.chars().take(512).collect(),
+        client,
         ..DeviceInfo::default()
     };
     let outcome = state
         .core
         .login(&auth.username, &auth.password, device)
         .await?;
-    Ok(Json(json!({
+    Ok(Json(session(&outcome)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Refresh {
+    user_id: String,
+    refresh_token: String,
+}
+
+/// What a login answers, with new tokens; 401 for an unknown, used or expired
+/// refresh token.
+async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: crate::routes::messages::JsonBody<Refresh>,
+) -> ApiResult<Json<Value>> {
+    let body = body.0;
+    let user_id = body
+        .user_id
+        .parse::<Uuid>()
+        .map_err(|_| ApiError::bad_request("`user_id` is not a user id"))?;
+    let device = headers.get(DEVICE_HEADER).and_then(|v| v.to_str().ok());
+    let outcome = state
+        .core
+        .refresh(user_id, &body.refresh_token, device)
+        .await?;
+    Ok(Json(session(&outcome)))
+}
+
+/// The answer of a login or a refresh.
+fn session(outcome: &LoginOutcome) -> Value {
+    json!({
         "username": outcome.user.username,
         "user_id": outcome.user.id.to_string(),
         "tokens": {
@@ -73,5 +122,5 @@ async fn login(
             "device_id": outcome.device.device_id,
             "status": serde_json::to_value(outcome.device.status).unwrap_or(Value::Null),
         },
-    })))
+    })
 }

@@ -76,16 +76,14 @@ async fn read(
 }
 
 /// `204`: the device is revoked and its token stops working at once (the
-/// caller's own device included: that is a logout for good).
+/// caller's own device included: that is a logout for good). An unverified
+/// device may revoke itself only (403 for another one).
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(device_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .core
-        .revoke_device(caller.user_id(), &device_id)
-        .await?;
+    state.core.revoke_device_as(&caller.0, &device_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,13 +130,13 @@ async fn actions(
     Err(not_mailed())
 }
 
-/// `204` when the token is live (the device becomes verified), else 404. The
-/// spec wants an authenticated caller; the token itself says which device.
+/// `204` when the token is live and the caller's (the device becomes verified),
+/// else 404; 400 for an over-long token. The token itself says which device.
 async fn validate_device(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(token): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.core.validate_device(&token).await?;
+    state.core.validate_device(caller.user_id(), &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

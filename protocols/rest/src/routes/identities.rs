@@ -3,13 +3,22 @@
 //!
 //! Remote credentials are answered masked by core (secrets as `********`); a
 //! patch that sends a mask back keeps the stored secret.
+//!
+//! Ours, beside the spec: a remote identity's `infos.ownership` is `pending`
+//! until the user confirms the code mailed to the address when the identity was
+//! added (`GET /v2/validate-identity/{code}`, as the caller: `204`), then
+//! `verified`; only a verified identity sends (else 403 naming why).
+//! `POST /v2/identities/remotes/{identifier}/actions` with
+//! `{"actions": ["identity-validation"]}` mails a new code (`204`). An address of
+//! this server is never a remote identity (403). `status` stays the user's
+//! `active`/`inactive` switch, as the original spelled it.
 
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use caliopen_core::model::IdentityKind;
 use caliopen_core::service::patch::MergePatch;
@@ -20,6 +29,7 @@ use serde_json::{Value, json};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::messages::{JsonBody, parse_id};
+use crate::routes::users::{Action, Actions};
 use crate::state::AppState;
 use crate::views;
 
@@ -31,6 +41,8 @@ pub fn routes() -> Router<AppState> {
             "/v2/identities/remotes/{identifier}",
             get(read).delete(remove).patch(update),
         )
+        .route("/v2/identities/remotes/{identifier}/actions", post(actions))
+        .route("/v2/validate-identity/{code}", get(validate))
 }
 
 /// `{total, local_identities}`.
@@ -190,6 +202,43 @@ async fn update(
     state
         .core
         .patch_remote_identity(caller.user_id(), id, &patch)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"actions": ["identity-validation"]}`: `204` once a new code is queued for
+/// the address; 404 for an unknown identity, 409 for a verified one, 429 past
+/// the sending limit.
+async fn actions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(identifier): Path<String>,
+    JsonBody(body): JsonBody<Actions>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id("identity", &identifier)?;
+    body.single(&[Action::IdentityValidation], "remote identity")?;
+    if let Some(key) = body.params.as_ref().and_then(|p| p.keys().next()) {
+        return Err(ApiError::bad_request(format!(
+            "unknown field `params.{key}`: identity-validation takes no parameter"
+        )));
+    }
+    state
+        .core
+        .request_identity_validation(caller.user_id(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `204` when the code is live and was mailed for one of the caller's identities
+/// (it becomes verified), else 404; 400 for an over-long code.
+async fn validate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .core
+        .validate_identity(caller.user_id(), &code)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

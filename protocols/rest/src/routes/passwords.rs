@@ -17,6 +17,7 @@ use axum::routing::{get, post};
 use caliopen_core::CoreError;
 use serde::Deserialize;
 
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::messages::JsonBody;
 use crate::state::AppState;
@@ -36,16 +37,17 @@ struct ResetRequest {
     recovery_email: String,
 }
 
-/// 400 (missing or malformed fields), 404 (no such user with this recovery
-/// address), 429 (too many requests for this username), else 424 (see the
-/// module docs).
+/// 400 (missing, malformed or over-long fields), 404 (no such user with this
+/// recovery address), 429 (too many requests for this username or from this
+/// address), else 424 (see the module docs).
 async fn request(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     JsonBody(body): JsonBody<ResetRequest>,
 ) -> ApiResult<StatusCode> {
     let reset = state
         .core
-        .request_password_reset(&body.username, &body.recovery_email)
+        .request_password_reset(&body.username, &body.recovery_email, client)
         .await?;
     tracing::warn!(
         user_id = %reset.user_id,

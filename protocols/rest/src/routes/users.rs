@@ -3,6 +3,10 @@
 //! `GET /v2/username/isAvailable`.
 //!
 //! A user may act on their own id only: any other id, existing or not, is 403.
+//! Signup may be closed by the configuration (403) and is limited per client
+//! address; the current password asked by a password change or an account
+//! deletion is throttled as logins are (429 with `Retry-After`); a password change
+//! ends the user's other sessions.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -13,11 +17,13 @@ use axum::{Json, Router};
 use caliopen_core::CoreError;
 use caliopen_core::model::Settings;
 use caliopen_core::service::users::NewUser;
+use caliopen_core::service::validate;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::messages::JsonBody;
 use crate::state::AppState;
@@ -99,6 +105,7 @@ struct SignupDevice {
 /// `200 {"location": "/api/v2/users/{user_id}"}`.
 async fn signup(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     JsonBody(body): JsonBody<NewUserBody>,
 ) -> ApiResult<Json<Value>> {
     let (given_name, family_name) = match body.contact {
@@ -119,17 +126,15 @@ async fn signup(
             (c.given_name, c.family_name)
         }
     };
-    let user = state
-        .core
-        .create_user(NewUser {
-            username: body.username,
-            password: body.password,
-            recovery_email: body.recovery_email,
-            given_name,
-            family_name,
-            settings: body.settings,
-        })
-        .await?;
+    let new = NewUser {
+        username: body.username,
+        password: body.password,
+        recovery_email: body.recovery_email,
+        given_name,
+        family_name,
+        settings: body.settings,
+    };
+    let user = state.core.signup(new, client).await?;
     Ok(Json(
         json!({ "location": format!("/api/v2/users/{}", user.id) }),
     ))
@@ -165,20 +170,27 @@ struct PasswordState {
     password: String,
 }
 
-/// `204`; a wrong current password is 403 (not 401: the session is fine).
+/// `204`, and every other session of the user ends; a wrong current password is
+/// 403 (not 401: the session is fine), too many of them 429.
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Path(user_id): Path<String>,
     JsonBody(body): JsonBody<PasswordPatch>,
 ) -> ApiResult<StatusCode> {
-    let user = own_user(&caller, &user_id)?;
+    own_user(&caller, &user_id)?;
     state
         .core
-        .change_password(user, &body.current_state.password, &body.password)
+        .change_password(
+            &caller.0,
+            client,
+            &body.current_state.password,
+            &body.password,
+        )
         .await
         .map_err(|e| match e {
-            CoreError::Unauthenticated(_) => wrong_password("current_state.password"),
+            CoreError::Forbidden(_) => wrong_password("current_state.password"),
             e => e.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
@@ -208,6 +220,9 @@ pub enum Action {
     Delete,
     #[serde(rename = "device-validation")]
     DeviceValidation,
+    /// Ours: mails a remote identity a new confirmation code.
+    #[serde(rename = "identity-validation")]
+    IdentityValidation,
 }
 
 impl Action {
@@ -219,6 +234,7 @@ impl Action {
             Self::ResetPassword => "reset_password",
             Self::Delete => "delete",
             Self::DeviceValidation => "device-validation",
+            Self::IdentityValidation => "identity-validation",
         }
     }
 }
@@ -257,6 +273,7 @@ impl Actions {
 async fn actions(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Path(user_id): Path<String>,
     JsonBody(body): JsonBody<Actions>,
 ) -> ApiResult<StatusCode> {
@@ -277,10 +294,17 @@ async fn actions(
         }
         Some(_) => return Err(ApiError::bad_request("`params.password` must be a string")),
     };
-    let user = state.core.user(user_id).await?;
-    if !state.core.verify_password(&user, password).await? {
-        return Err(wrong_password("params.password"));
-    }
+    state
+        .core
+        .confirm_password(&caller.0, client, password)
+        .await
+        .map_err(|e| match e {
+            CoreError::Forbidden(_) => wrong_password("params.password"),
+            CoreError::Invalid { reason, .. } => {
+                ApiError::bad_request(format!("invalid params.password: {reason}"))
+            }
+            e => e.into(),
+        })?;
     state.core.delete_account(user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -312,9 +336,11 @@ struct AvailableQuery {
 }
 
 /// `200 {"username", "available"}`; an invalid username is not available. The
-/// spec's 400 has the same shape: it also carries the API's `errors`.
+/// spec's 400 has the same shape: it also carries the API's `errors`. Limited per
+/// client address (it tells whether an account exists).
 async fn is_available(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     query: Result<Query<AvailableQuery>, QueryRejection>,
 ) -> Response {
     let username = match query {
@@ -328,7 +354,13 @@ async fn is_available(
         }
         Err(e) => return unavailable(&ApiError::bad_request(e.body_text())),
     };
-    match state.core.username_available(&username).await {
+    if username.len() > validate::MAX_USERNAME_INPUT {
+        return unavailable(&ApiError::bad_request(format!(
+            "query parameter `username` must be at most {} bytes long",
+            validate::MAX_USERNAME_INPUT
+        )));
+    }
+    match state.core.username_available_to(&username, client).await {
         Ok(available) => {
             Json(json!({ "username": username, "available": available })).into_response()
         }

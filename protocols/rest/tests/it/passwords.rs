@@ -75,7 +75,7 @@ async fn a_reset_token_sets_a_new_password_once_and_ends_sessions() {
     let alice = app.user("alice").await;
     let reset = app
         .core
-        .request_password_reset("alice", "alice@example.org")
+        .request_password_reset("alice", "alice@example.org", None)
         .await
         .unwrap();
     let uri = format!("/api/v2/passwords/reset/{}", reset.token);

@@ -15,8 +15,12 @@
 pub mod mail;
 pub mod schema;
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use base64::Engine as _;
 use caliopen_core::{Core, CoreConfig};
@@ -37,8 +41,13 @@ pub struct TestApp {
     /// For what tests arrange or check around the API (never instead of it).
     pub core: Core,
     router: Router,
-    _storage: EmbeddedStorage,
-    _dir: TempDir,
+    /// The store under `core`, for tests that look at what it keeps.
+    pub storage: EmbeddedStorage,
+    /// Where the store lives.
+    pub dir: TempDir,
+    /// Each signup through [`TestApp::signup`] comes from its own address, as
+    /// different people's do (signups are limited per address).
+    signups: AtomicU32,
 }
 
 /// A logged-in user on one device.
@@ -88,8 +97,9 @@ impl TestApp {
         Self {
             core,
             router,
-            _storage: storage,
-            _dir: dir,
+            storage,
+            dir,
+            signups: AtomicU32::new(0),
         }
     }
 
@@ -102,6 +112,7 @@ impl TestApp {
             headers: Vec::new(),
             body: Vec::new(),
             checked: true,
+            peer: None,
         }
     }
 
@@ -128,8 +139,10 @@ impl TestApp {
     /// Signs `username` up through `POST /api/v1/users` (password [`PASSWORD`],
     /// recovery address `<username>@example.org`); answers the new user's id.
     pub async fn signup(&self, username: &str) -> Uuid {
+        let n = self.signups.fetch_add(1, Ordering::Relaxed).to_be_bytes();
         let res = self
             .post("/api/v1/users")
+            .from(&format!("198.18.{}.{}", n[2], n[3]))
             .json(&json!({
                 "username": username,
                 "password": PASSWORD,
@@ -187,9 +200,18 @@ pub struct Call<'a> {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     checked: bool,
+    peer: Option<SocketAddr>,
 }
 
 impl Call<'_> {
+    /// From this client address (the TCP peer a server would see); without it,
+    /// the request has no peer address.
+    pub fn from(mut self, ip: &str) -> Self {
+        let ip: IpAddr = ip.parse().expect("an IP address");
+        self.peer = Some(SocketAddr::new(ip, 40000));
+        self
+    }
+
     /// As `session`: `Authorization: Bearer ...` and `X-Caliopen-Device-ID`.
     pub fn auth(self, session: &Session) -> Self {
         self.header("authorization", &session.bearer())
@@ -231,7 +253,10 @@ impl Call<'_> {
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
-        let request = request.body(Body::from(self.body)).expect("request");
+        let mut request = request.body(Body::from(self.body)).expect("request");
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let response = self
             .app
             .router
