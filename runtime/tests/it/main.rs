@@ -3,9 +3,9 @@
 //! drills (`common::drills`), hot swap, interpreted guests, outbound mail and the corpus. One
 //! binary for the crate, so the suite links Wasmtime once.
 
+mod common;
 mod client_session;
 mod cluster;
-mod common;
 mod corpus;
 mod crash_recovery;
 mod drills_crash;
@@ -18,5 +18,6 @@ mod large_mail;
 mod outbound;
 mod parser_component;
 mod pipeline_threads;
+mod private_data;
 mod sandbox;
 mod walking_skeleton;

@@ -4,6 +4,7 @@
 //! links once.
 
 mod common;
+mod auth_attacks;
 mod contacts;
 mod devices;
 mod discussions;
@@ -16,5 +17,7 @@ mod openapi;
 mod passwords;
 mod providers;
 mod search;
+mod sender_identities;
+mod session_attacks;
 mod tags;
 mod users;

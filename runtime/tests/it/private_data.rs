@@ -3,7 +3,7 @@
 //! short token; data files readable by other local users; a client choosing its
 //! address with `X-Forwarded-For` to escape the login throttle.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;

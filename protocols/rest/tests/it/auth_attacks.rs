@@ -3,7 +3,7 @@
 //! address and from many, telling unknown users from known ones by the answer's
 //! time, and signups (cost before checks, floods, closed signup).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

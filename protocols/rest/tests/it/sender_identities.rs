@@ -3,7 +3,7 @@
 //! never shown to be one's own, forging the ownership mark, validating with
 //! another user's code, and flooding through the outbound queue.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caliopen_core::CoreConfig;

@@ -3,7 +3,7 @@
 //! the owner's devices out, tokens readable from the store's files; and what must
 //! work: refresh tokens. Every answer carries the security headers.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
