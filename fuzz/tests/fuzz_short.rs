@@ -1,7 +1,7 @@
 //! The stable driver of the fuzz targets as tests: each target on its committed seeds (and
 //! on `corpus/<target>/`, what libFuzzer found locally), then `CALIOPEN_FUZZ_SECONDS`
 //! seconds (0 unless set) of seeded random mutations. `cargo test` replays the seeds;
-//! `cargo xtask fuzz` (the last step of `cargo xtask test`) gives each target 10 s.
+//! `cargo xtask test` gives each target 10 s, `cargo xtask fuzz` as long as asked.
 //! `CALIOPEN_FUZZ_SEED` changes the mutation sequence. See docs/fuzzing.md.
 
 use std::path::Path;

@@ -49,7 +49,7 @@ const MAX_EXAMPLES_LONG: &str = "200";
 
 /// Runs Schemathesis against a fresh server. `tested_since`: when the test build that
 /// just ran started; a server binary it wrote is used as it is (the integration tests
-/// need it, so `cargo test --workspace` builds it), which spares a second build of the
+/// need it, so the test build makes it), which spares a second build of the
 /// workspace with another feature set. Otherwise the binary is built first.
 pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow::Result<()> {
     let examples = if long {
