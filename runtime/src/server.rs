@@ -110,8 +110,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     crate::trim::release_free_memory();
     warn_if_too_small(&slots, config.lmtp.max_message_size);
 
-    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
-        Arc::new(ComponentPipeline::new(engine.clone(), slots.clone()));
+    // Results are named after this server (RFC 8601's authserv-id).
+    let verifier = caliopen_mail_auth::Verifier::new(&config.lmtp.hostname, &config.mail_auth)
+        .context("mail_auth")?;
+    tracing::info!(enabled = config.mail_auth.enabled, "mail authentication");
+    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> = Arc::new(
+        ComponentPipeline::new(engine.clone(), slots.clone()).with_verifier(Arc::new(verifier)),
+    );
     // Nodes sharing a store divide users' background work; the embedded store
     // has one process, which owns every user.
     let membership =
