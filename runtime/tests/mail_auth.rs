@@ -88,6 +88,7 @@ fn signed(dns: &NxDomain, extra: &str) -> (Vec<u8>, Verifier) {
         .sign(MAIL.as_bytes())
         .unwrap();
     let settings = Settings {
+        enabled: true,
         nameservers: vec![dns.address.clone()],
         timeout_ms: 10_000,
         ..Settings::default()

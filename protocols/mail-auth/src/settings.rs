@@ -5,8 +5,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// Verify DKIM, SPF and DMARC at delivery. Off (offline installs), every mail
-    /// gets `none`, and no signature counts as verified.
+    /// Verify DKIM, SPF and DMARC at delivery. Off, every mail gets `none` and no
+    /// signature counts as verified. Off unless configured: a server must not
+    /// send DNS questions where its operator did not ask it to (offline
+    /// installs, test machines).
     pub enabled: bool,
     /// Name servers, as `IP` or `IP:port`; empty: the system's (`/etc/resolv.conf`).
     pub nameservers: Vec<String>,
@@ -20,7 +22,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            enabled: true,
+            enabled: false,
             nameservers: Vec::new(),
             timeout_ms: 5000,
             cache_entries: 4096,

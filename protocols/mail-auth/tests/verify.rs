@@ -25,6 +25,7 @@ const CLIENT: &str = "203.0.113.5";
 fn silent_dns(timeout_ms: u64) -> (UdpSocket, Settings) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let settings = Settings {
+        enabled: true,
         nameservers: vec![socket.local_addr().unwrap().to_string()],
         timeout_ms,
         ..Settings::default()
@@ -46,6 +47,7 @@ impl NxDomain {
             .set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
         let settings = Settings {
+            enabled: true,
             nameservers: vec![socket.local_addr().unwrap().to_string()],
             timeout_ms: 10_000,
             ..Settings::default()
