@@ -8,6 +8,8 @@
 //!   broker and qualifier chain.
 //! - [`authenticate`]: DKIM, SPF and DMARC at delivery, their results given to
 //!   the chain as the first `Authentication-Results` header.
+//! - [`parts`]: core's attachment reader port, implemented by the parser's
+//!   `read-part` export.
 //! - [`outbound`]: core's outbound renderer port, implemented by the broker's
 //!   `outbound` export.
 //! - [`convert`]: WIT types to core types and back; generated types stop there.
@@ -29,6 +31,7 @@ pub mod convert;
 pub mod host;
 pub mod lmtp;
 pub mod outbound;
+pub mod parts;
 pub mod pipeline;
 pub mod registry;
 pub mod server;

@@ -123,6 +123,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         (config.storage.records != RecordsBackend::Embedded).then(|| core.spawn_membership());
     let workers = core.spawn_delivery_workers(&pipeline);
     core.set_outbound_renderer(Arc::new(BrokerRenderer::new(engine.clone(), slots.clone())));
+    core.set_part_reader(Arc::new(crate::parts::ParserPartReader::new(
+        engine.clone(),
+        slots.clone(),
+    )));
     let indexer = core.spawn_indexer();
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();

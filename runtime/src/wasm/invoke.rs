@@ -134,6 +134,40 @@ impl LoadedComponent {
         )
     }
 
+    /// `read-part` of a parser of world `caliopen:parts/parser@0.1.0` (see
+    /// `wit/parts-0.1.0`): leaf part `part_index` of `raw`, decoded. A parser of
+    /// the platform's world alone answers the component error `unsupported`.
+    pub fn read_part(
+        &self,
+        engine: &WasmEngine,
+        raw: &[u8],
+        part_index: u32,
+    ) -> (Result<Option<Vec<u8>>, InvokeError>, CallStats) {
+        self.call(
+            engine,
+            None,
+            |pre, store| {
+                let WorldPre::Parser(pre) = pre else {
+                    return Err(wrong_world("parser"));
+                };
+                let instance = pre.instance_pre().instantiate(&mut *store)?;
+                let Ok(read) = instance
+                    .get_typed_func::<(&[u8], u32), (Option<Vec<u8>>,)>(&mut *store, "read-part")
+                else {
+                    return Ok(Err(ComponentError {
+                        kind: "unsupported".into(),
+                        message: "this parser has no `read-part` export \
+                                  (world caliopen:parts/parser@0.1.0)"
+                            .into(),
+                    }));
+                };
+                let (part,) = read.call(&mut *store, (raw, part_index))?;
+                Ok(Ok(part))
+            },
+            |part| part.as_ref().map_or(0, Vec::len),
+        )
+    }
+
     /// `broker.inbound`.
     pub fn inbound(
         &self,
