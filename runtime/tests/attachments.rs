@@ -112,7 +112,7 @@ fn sixteen_downloads_of_a_large_attachment_are_read_by_the_parser_a_few_at_a_tim
         );
     }
     assert!(
-        peak_growth < 400 * MIB,
+        peak_growth < 256 * MIB,
         "the server's peak memory grew by {} MiB",
         peak_growth / MIB
     );

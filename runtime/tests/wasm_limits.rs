@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use caliopen_runtime::wasm::{EngineSettings, InvokeError, LoadedComponent, Manifest, WasmEngine};
 
@@ -16,7 +16,7 @@ const MIB: usize = 1 << 20;
 const RET: usize = 1024;
 
 /// Attacks that measure the process's peak memory run one at a time.
-static MEASURE: Mutex<()> = Mutex::new(());
+static MEASURE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A parser component from the body of a core module that exports `parse` (its
 /// canonical ABI: `(raw_ptr, raw_len) -> result area`), `memory` and `cabi_realloc`.
@@ -150,7 +150,7 @@ fn logging_parser(pages: usize, line: usize, times: u32) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_log_line_of_the_guests_whole_memory_is_refused_before_it_is_copied() {
-    let _one_at_a_time = MEASURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = MEASURE.lock().await;
     let engine = Arc::new(WasmEngine::new(&EngineSettings::default()).unwrap());
     // A long line within the transfer budget is cut and logged: the call goes on.
     let fits = logging_parser(64, MIB, 4);
@@ -177,7 +177,7 @@ async fn a_log_line_of_the_guests_whole_memory_is_refused_before_it_is_copied() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_result_naming_one_string_many_times_stops_at_the_output_cap() {
-    let _one_at_a_time = MEASURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = MEASURE.lock().await;
     // `headers` (the first field of parsed-mail, right after the result's 8-byte
     // aligned discriminant) lists 512 headers whose value is the same 1 MiB
     // string: 512 MiB for the host to copy, from 2 MiB of guest memory.
