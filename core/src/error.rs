@@ -28,6 +28,10 @@ pub enum CoreError {
     /// This installation has not configured what the operation needs.
     #[error("not available on this installation: {0}")]
     NotConfigured(String),
+
+    /// A service core relies on could not answer now; retrying later may work.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     /// The storage layer failed.
     #[error(transparent)]
     Storage(#[from] StorageError),

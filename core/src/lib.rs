@@ -77,6 +77,10 @@ struct Inner {
     outbound_wake: Notify,
     /// Renders drafts for sending; set once by the runtime.
     renderer: std::sync::OnceLock<Arc<dyn outbound::OutboundRenderer>>,
+    /// Reads received attachments out of their raw mail; set once by the runtime.
+    part_reader: std::sync::OnceLock<Arc<dyn service::attachments::PartReader>>,
+    /// Attachment reads in flight at once (each holds a raw mail and a decoded part).
+    part_reads: tokio::sync::Semaphore,
     /// This node and the others sharing the store.
     membership: cluster::Membership,
 }
@@ -110,6 +114,8 @@ impl Core {
                     .collect(),
                 outbound_wake: Notify::new(),
                 renderer: std::sync::OnceLock::new(),
+                part_reader: std::sync::OnceLock::new(),
+                part_reads: tokio::sync::Semaphore::new(service::attachments::PART_READS),
                 membership: cluster::Membership::new(),
             }),
         }
@@ -117,6 +123,12 @@ impl Core {
 
     pub fn config(&self) -> &CoreConfig {
         &self.inner.config
+    }
+
+    /// Sets what reads received attachments out of their raw mail (the runtime's
+    /// parser component). Only the first call has an effect.
+    pub fn set_part_reader(&self, reader: Arc<dyn service::attachments::PartReader>) {
+        let _ = self.inner.part_reader.set(reader);
     }
 
     /// Sets what renders drafts for sending (the runtime's broker component).

@@ -49,6 +49,9 @@ pub struct Config {
     /// Sending: the relay drafts go to.
     #[serde(default)]
     pub outbound: caliopen_smtp::outbound::OutboundSettings,
+    /// DKIM, SPF and DMARC verification at delivery.
+    #[serde(default)]
+    pub mail_auth: caliopen_mail_auth::Settings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

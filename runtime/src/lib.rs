@@ -6,6 +6,10 @@
 //!   [`caliopen_core::context::UserContext`].
 //! - [`pipeline`]: core's `MailProcessor` port, implemented by running the parser,
 //!   broker and qualifier chain.
+//! - [`authenticate`]: DKIM, SPF and DMARC at delivery, their results given to
+//!   the chain as the first `Authentication-Results` header.
+//! - [`parts`]: core's attachment reader port, implemented by the parser's
+//!   `read-part` export.
 //! - [`outbound`]: core's outbound renderer port, implemented by the broker's
 //!   `outbound` export.
 //! - [`convert`]: WIT types to core types and back; generated types stop there.
@@ -19,6 +23,7 @@
 //!   compilation back to the system.
 
 pub mod admin;
+pub mod authenticate;
 #[allow(clippy::print_stdout)] // a command line answers on stdout
 pub mod cli;
 pub mod config;
@@ -26,6 +31,7 @@ pub mod convert;
 pub mod host;
 pub mod lmtp;
 pub mod outbound;
+pub mod parts;
 pub mod pipeline;
 pub mod registry;
 pub mod server;

@@ -7,16 +7,19 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 use caliopen_core::context::UserContext;
-use caliopen_core::delivery::{MailProcessor, MergedVerdict, ProcessedMail, ProcessingError};
+use caliopen_core::delivery::{
+    Arrival, MailProcessor, MergedVerdict, ProcessedMail, ProcessingError,
+};
 use caliopen_core::model::message::RuleHit;
+use caliopen_mail_auth::Verifier;
 use caliopen_storage_traits::blocking::{blocking_allowed, may_block};
 use chrono::{DateTime, Utc};
 use tokio::runtime::RuntimeFlavor;
 
-use crate::convert;
 use crate::wasm::bindings::types as wit;
 use crate::wasm::manifest::{OnFailure, World};
 use crate::wasm::{InvokeError, LoadedComponent, WasmEngine};
+use crate::{authenticate, convert};
 
 /// A qualifier slot: its active version and, in shadow mode, a candidate that runs
 /// beside it on the same messages without affecting them.
@@ -182,11 +185,23 @@ impl Slots {
 pub struct ComponentPipeline {
     engine: Arc<WasmEngine>,
     slots: Arc<Slots>,
+    /// Verifies DKIM, SPF and DMARC at delivery; none: nothing is verified.
+    verifier: Option<Arc<Verifier>>,
 }
 
 impl ComponentPipeline {
     pub fn new(engine: Arc<WasmEngine>, slots: Arc<Slots>) -> Self {
-        Self { engine, slots }
+        Self {
+            engine,
+            slots,
+            verifier: None,
+        }
+    }
+
+    /// Verifies each mail with `verifier` before the chain sees it (see `authenticate`).
+    pub fn with_verifier(mut self, verifier: Arc<Verifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 }
 
@@ -198,11 +213,36 @@ impl MailProcessor for ComponentPipeline {
         raw: Arc<Vec<u8>>,
         received_at: DateTime<Utc>,
     ) -> Result<ProcessedMail, ProcessingError> {
+        let auth = authenticate::unchecked(self.verifier.as_deref());
+        self.process(user, raw, received_at, auth).await
+    }
+
+    async fn process_arrival(
+        &self,
+        user: UserContext,
+        raw: Arc<Vec<u8>>,
+        arrival: &Arrival,
+    ) -> Result<ProcessedMail, ProcessingError> {
+        let auth = authenticate::results(self.verifier.as_deref(), &raw, arrival).await;
+        self.process(user, raw, arrival.received_at, auth).await
+    }
+}
+
+impl ComponentPipeline {
+    /// Runs the chain on `raw`, `auth` being our Authentication-Results value.
+    async fn process(
+        &self,
+        user: UserContext,
+        raw: Arc<Vec<u8>>,
+        received_at: DateTime<Utc>,
+        auth: String,
+    ) -> Result<ProcessedMail, ProcessingError> {
         let chain = self.slots.snapshot();
         let engine = self.engine.clone();
         // One snapshot of the user's tags, settings and contacts for the whole chain.
         let user = user.memoized();
-        let work = move || blocking_allowed(|| run(&engine, &chain, &user, &raw, received_at));
+        let work =
+            move || blocking_allowed(|| run(&engine, &chain, &user, &raw, received_at, auth));
         // A delivery worker calls from a thread made for blocking work (inside
         // `blocking_allowed`): the chain runs right there, as a second hand-off to
         // the blocking pool would only add two thread wake-ups to every delivery
@@ -248,6 +288,7 @@ fn run(
     user: &UserContext,
     raw: &[u8],
     received_at: DateTime<Utc>,
+    auth: String,
 ) -> Result<ProcessedMail, ProcessingError> {
     let parser = chain
         .parser
@@ -257,10 +298,11 @@ fn run(
         .broker
         .as_ref()
         .ok_or_else(|| missing("broker:email"))?;
-    let parsed = parser
+    let mut parsed = parser
         .parse(engine, raw)
         .0
         .map_err(|e| failure(parser, &e))?;
+    authenticate::insert(&mut parsed, auth);
     let message = broker
         .inbound(
             engine,

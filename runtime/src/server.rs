@@ -90,14 +90,23 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     crate::trim::release_free_memory();
     warn_if_too_small(&slots, config.lmtp.max_message_size);
 
-    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> =
-        Arc::new(ComponentPipeline::new(engine.clone(), slots.clone()));
+    // Results are named after this server (RFC 8601's authserv-id).
+    let verifier = caliopen_mail_auth::Verifier::new(&config.lmtp.hostname, &config.mail_auth)
+        .context("mail_auth")?;
+    tracing::info!(enabled = config.mail_auth.enabled, "mail authentication");
+    let pipeline: Arc<dyn caliopen_core::delivery::MailProcessor> = Arc::new(
+        ComponentPipeline::new(engine.clone(), slots.clone()).with_verifier(Arc::new(verifier)),
+    );
     // Nodes sharing a store divide users' background work; the embedded store
     // has one process, which owns every user.
     let membership =
         (config.storage.records != RecordsBackend::Embedded).then(|| core.spawn_membership());
     let workers = core.spawn_delivery_workers(&pipeline);
     core.set_outbound_renderer(Arc::new(BrokerRenderer::new(engine.clone(), slots.clone())));
+    core.set_part_reader(Arc::new(crate::parts::ParserPartReader::new(
+        engine.clone(),
+        slots.clone(),
+    )));
     let indexer = core.spawn_indexer();
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();

@@ -16,8 +16,10 @@
 //!   cipher, the count of external hops.
 //! - `spam`: the upstream spam verdict and score (SpamAssassin and rspamd headers).
 //! - `crypto`: PGP/MIME, inline PGP and S/MIME encryption and signature.
-//! - `privacy`: the `privacy-features` record, from the three modules above plus
-//!   DKIM, the mail agent and the `extra` pairs.
+//! - `authentication`: the DKIM, SPF and DMARC results the host verified, from
+//!   the `Authentication-Results` field it puts first among the headers.
+//! - `privacy`: the `privacy-features` record, from the modules above plus the
+//!   mail agent and the `extra` pairs.
 //! - `html`: the HTML safety flags (scripts, remote content, forms), with `css` for
 //!   `url()` and `@import` in style sheets and style attributes.
 //! - [`outbound`]: [`outbound::outbound`], the pure outbound entry point: checks the
@@ -35,6 +37,7 @@
 // Memory for the component's allocations: bump allocation for a one-call instance (see the crate).
 use caliopen_guest_alloc as _;
 
+mod authentication;
 mod crypto;
 mod css;
 mod domain;

@@ -7,13 +7,18 @@
 //! - `ingress_tls`: `true` when that hop used TLS, even when it does not say which
 //!   version (`with ESMTPS`), else `false`;
 //! - `spam_method`: `spamassassin` or `rspamd`, the family of headers read;
-//! - `dkim_domains`: the `d=` domains of the DKIM signatures, lower case, joined by
-//!   `,` (claimed, not verified: the signatures are not checked here).
+//! - `dkim_domains`: the `d=` domains of the DKIM signatures the host verified,
+//!   lower case, joined by `,`;
+//! - `auth_dkim`, `auth_spf`, `auth_dmarc`: the host's results (`pass`, `fail`,
+//!   `temperror`, `none`, ...; see `authentication`).
+//!
+//! `dkim-signed` means a signature the host verified, never the mere presence of
+//! a `DKIM-Signature` field, which anyone can write.
 
 use crate::domain::LocalDomain;
 use crate::headers;
 use crate::participants;
-use crate::{ParsedMail, Participant, PrivacyFeatures, crypto, received, spam};
+use crate::{ParsedMail, Participant, PrivacyFeatures, authentication, crypto, received, spam};
 
 /// Builds the privacy features of `mail`, whose participants are already known.
 pub(crate) fn features(
@@ -41,16 +46,25 @@ pub(crate) fn features(
     if let Some(method) = upstream.method {
         extra.push(("spam_method".to_string(), method.to_string()));
     }
-    let domains = dkim_domains(mail);
-    if !domains.is_empty() {
-        extra.push(("dkim_domains".to_string(), domains.join(",")));
+    let verified = authentication::verified(&mail.headers);
+    if !verified.dkim_domains.is_empty() {
+        extra.push(("dkim_domains".to_string(), verified.dkim_domains.join(",")));
+    }
+    if verified.present {
+        for (name, result) in [
+            ("auth_dkim", &verified.dkim),
+            ("auth_spf", &verified.spf),
+            ("auth_dmarc", &verified.dmarc),
+        ] {
+            extra.push((name.to_string(), result.clone()));
+        }
     }
     let ingress = transport.ingress.as_ref();
     PrivacyFeatures {
         transport_tls_version: ingress.and_then(|h| h.tls_version.clone()),
         transport_cipher: ingress.and_then(|h| h.cipher.clone()),
         external_hops: transport.external_hops,
-        dkim_signed: headers::has(&mail.headers, "DKIM-Signature"),
+        dkim_signed: verified.dkim_passed(),
         upstream_spam: upstream.is_spam,
         upstream_spam_score: upstream.score,
         encryption: crypto.encryption,
@@ -61,21 +75,4 @@ pub(crate) fn features(
         is_internal: participants::is_internal(participants, local),
         extra,
     }
-}
-
-/// The `d=` tags of the DKIM-Signature fields, lower case, de-duplicated, in order.
-fn dkim_domains(mail: &ParsedMail) -> Vec<String> {
-    let mut domains: Vec<String> = Vec::new();
-    for signature in headers::all(&mail.headers, "DKIM-Signature") {
-        let domain = signature.split(';').find_map(|tag| {
-            let (name, value) = tag.split_once('=')?;
-            (name.trim() == "d").then(|| value.trim().to_ascii_lowercase())
-        });
-        if let Some(domain) = domain.filter(|d| !d.is_empty())
-            && !domains.contains(&domain)
-        {
-            domains.push(domain);
-        }
-    }
-    domains
 }

@@ -47,8 +47,9 @@ mod repair;
 #[allow(unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/0.1.0",
-        world: "parser",
+        path: ["../../wit/0.1.0", "../../wit/parts-0.1.0"],
+        world: "caliopen:parts/parser@0.1.0",
+        generate_all,
     });
 
     use super::Component;
@@ -58,7 +59,7 @@ pub mod bindings {
 pub use bindings::caliopen::platform::types::{
     Attachment, ComponentError, Header, Mailbox, MimePart, ParsedMail,
 };
-pub use mail::parse;
+pub use mail::{parse, read_part};
 
 /// The component: implements the `parse` export of the `parser` world.
 #[derive(Debug)]
@@ -67,6 +68,10 @@ pub struct Component;
 impl bindings::Guest for Component {
     fn parse(raw: Vec<u8>) -> Result<ParsedMail, ComponentError> {
         mail::parse(&raw)
+    }
+
+    fn read_part(raw: Vec<u8>, part_index: u32) -> Option<Vec<u8>> {
+        mail::read_part(&raw, part_index)
     }
 }
 

@@ -3,7 +3,7 @@
 //! from the other modules.
 
 use mail_parser::decoders::charsets::map::charset_decoder;
-use mail_parser::{Message, MessageParser, MimeHeaders};
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use crate::bodies::{self, is_utf8_label};
 use crate::fields::{self, Fields};
@@ -44,6 +44,26 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ComponentError> {
         size: raw.len() as u64,
         problems: problems.into_list(),
         ..parsed
+    })
+}
+
+/// The content of leaf part `wanted` of `raw`, transfer decoding undone: the
+/// part that [`parse`] numbered `wanted` (the same repairs, the same walk), so
+/// that an attachment's `part-index` finds its bytes.
+pub fn read_part(raw: &[u8], wanted: u32) -> Option<Vec<u8>> {
+    let mut problems = Problems::default();
+    let mail = skip_envelope(raw, &mut problems);
+    let mail = repair::unfold_boundaries(mail, &mut problems);
+    let message = MessageParser::default().parse(mail.as_ref())?;
+    let tree = mime::walk(&message, &mail, &mut problems);
+    let id = tree.leaf_index.iter().position(|&i| i == Some(wanted))?;
+    let part = message.parts.get(id)?;
+    Some(match &part.body {
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes.to_vec(),
+        PartType::Multipart(_) => return None,
+        PartType::Text(_) | PartType::Html(_) | PartType::Message(_) => {
+            mime::transfer_decoded(&mail, part).into_owned()
+        }
     })
 }
 
@@ -205,5 +225,25 @@ fn not_a_mail(raw: &[u8], why: &str, problems: &mut Problems) -> ParsedMail {
         }],
         size: 0,
         problems: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod read_part_tests {
+    use super::{parse, read_part};
+
+    #[test]
+    fn each_attachments_part_index_reads_its_decoded_bytes() {
+        let raw = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"x.bin\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\naGkgdGhlcmU=\r\n--b1--\r\n";
+        let parsed = parse(raw).unwrap();
+        assert_eq!(parsed.attachments.len(), 1);
+        let index = parsed.attachments[0].part_index;
+        assert_eq!(read_part(raw, index).as_deref(), Some(&b"hi there"[..]));
+        assert_eq!(read_part(raw, 0).as_deref(), Some(&b"hello"[..]));
+        assert_eq!(read_part(raw, 2), None);
     }
 }

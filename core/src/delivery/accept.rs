@@ -2,10 +2,13 @@
 
 use caliopen_storage_traits::{Batch, BlobId, Scope};
 use chrono::{DateTime, Utc};
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::express::Arrival;
+use super::express::Arrival as Announced;
+use super::port::Arrival;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::tables::DELIVERIES;
@@ -29,10 +32,36 @@ pub struct PendingDelivery {
     pub raw: BlobRef,
     pub size: u64,
     pub envelope_from: String,
+    /// The SMTP client that spoke to us directly (none behind an MTA, and in
+    /// records written before it was kept).
+    #[serde(default)]
+    pub client: Option<SmtpClient>,
     pub received_at: DateTime<Utc>,
     pub attempts: u32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
+}
+
+/// The SMTP client of a mail received directly (SMTP mode), for SPF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpClient {
+    pub ip: IpAddr,
+    /// The EHLO/HELO name it gave, at most [`MAX_HELO`] bytes.
+    pub helo: String,
+}
+
+/// Longest HELO name kept (a domain name is at most 255 octets).
+pub const MAX_HELO: usize = 255;
+
+impl PendingDelivery {
+    /// How the mail arrived, for the mail processor.
+    pub fn arrival(&self) -> Arrival {
+        Arrival {
+            received_at: self.received_at,
+            mail_from: self.envelope_from.clone(),
+            client: self.client.as_ref().map(|c| (c.ip, c.helo.clone())),
+        }
+    }
 }
 
 /// A blob id in records (hex).
@@ -65,13 +94,36 @@ impl Core {
     /// Stores a raw mail and one pending delivery per recipient, durably. When this
     /// returns `Ok`, the mail may be acknowledged: it will become a message for
     /// every recipient, or be quarantined with its reason, even across a crash.
-    #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
     pub async fn accept_mail(
         &self,
         raw: &[u8],
         envelope_from: &str,
         recipients: &[Recipient],
     ) -> CoreResult<Vec<Uuid>> {
+        self.accept_mail_from(raw, envelope_from, None, recipients)
+            .await
+    }
+
+    /// [`Self::accept_mail`] from an SMTP client that spoke to us directly,
+    /// kept with the deliveries for SPF (checked at delivery, not before the 250).
+    #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
+    pub async fn accept_mail_from(
+        &self,
+        raw: &[u8],
+        envelope_from: &str,
+        client: Option<SmtpClient>,
+        recipients: &[Recipient],
+    ) -> CoreResult<Vec<Uuid>> {
+        let client = client.map(|mut c| {
+            if c.helo.len() > MAX_HELO {
+                let mut end = MAX_HELO;
+                while !c.helo.is_char_boundary(end) {
+                    end -= 1;
+                }
+                c.helo.truncate(end);
+            }
+            c
+        });
         if recipients.is_empty() {
             return Err(CoreError::invalid(
                 "recipients",
@@ -90,9 +142,9 @@ impl Core {
             }
         }
         let ids = targets.iter().map(|&(id, _, _)| id).collect();
-        let arrivals: Vec<Arrival> = targets
+        let arrivals: Vec<Announced> = targets
             .iter()
-            .map(|&(id, user, _)| Arrival { id, user })
+            .map(|&(id, user, _)| Announced { id, user })
             .collect();
         let (size, envelope_from) = (raw.len() as u64, envelope_from.to_owned());
         let deliveries = move |blob| {
@@ -105,6 +157,7 @@ impl Core {
                     raw: BlobRef(blob),
                     size,
                     envelope_from: envelope_from.clone(),
+                    client: client.clone(),
                     received_at,
                     attempts: 0,
                     next_attempt_at: received_at,

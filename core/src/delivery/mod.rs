@@ -21,7 +21,9 @@ pub mod quarantine;
 pub mod store;
 pub mod worker;
 
-pub use accept::{PendingDelivery, Recipient};
-pub use port::{InboundMessage, MailProcessor, MergedVerdict, ProcessedMail, ProcessingError};
+pub use accept::{PendingDelivery, Recipient, SmtpClient};
+pub use port::{
+    Arrival, InboundMessage, MailProcessor, MergedVerdict, ProcessedMail, ProcessingError,
+};
 pub use quarantine::QuarantinedDelivery;
 pub use worker::DeliveryWorkers;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -60,6 +61,17 @@ pub enum ProcessingError {
     Permanent { stage: String, reason: String },
 }
 
+/// How a mail reached us, for the checks that need it (SPF, DMARC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    pub received_at: DateTime<Utc>,
+    /// The envelope sender, empty for bounces.
+    pub mail_from: String,
+    /// The SMTP client (its address and HELO name) when it spoke to us directly;
+    /// none behind an MTA (LMTP), whose own `Received` field names the client.
+    pub client: Option<(IpAddr, String)>,
+}
+
 /// Turns a raw mail into a processed message for one user.
 #[async_trait]
 pub trait MailProcessor: Send + Sync + fmt::Debug {
@@ -69,4 +81,16 @@ pub trait MailProcessor: Send + Sync + fmt::Debug {
         raw: Arc<Vec<u8>>,
         received_at: DateTime<Utc>,
     ) -> Result<ProcessedMail, ProcessingError>;
+
+    /// [`Self::process_inbound`], knowing how the mail arrived; what delivery
+    /// calls. A processor that checks the sender (the runtime's verifies DKIM,
+    /// SPF and DMARC) overrides it.
+    async fn process_arrival(
+        &self,
+        user: UserContext,
+        raw: Arc<Vec<u8>>,
+        arrival: &Arrival,
+    ) -> Result<ProcessedMail, ProcessingError> {
+        self.process_inbound(user, raw, arrival.received_at).await
+    }
 }

@@ -287,7 +287,7 @@ impl Core {
             Err(e) => return Err(e.into()),
         };
         let processed = processor
-            .process_inbound(user, Arc::new(raw), pending.received_at)
+            .process_arrival(user, Arc::new(raw), &pending.arrival())
             .await
             .map_err(|e| match e {
                 ProcessingError::Transient { stage, reason } => {

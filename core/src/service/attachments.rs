@@ -1,13 +1,16 @@
 //! Attachments and raw mail.
 //!
-//! Core does not parse MIME. A received message's attachment is a leaf part of
-//! its raw mail, so core answers the raw mail with the attachment's part index
-//! ([`AttachmentContent::RawPart`]) and the REST layer, which may link a MIME
-//! parser, cuts the part out. A draft's attachment was uploaded as a blob of its
-//! own, so core answers its bytes ([`AttachmentContent::Blob`]). Uploaded bytes
-//! are stored before the draft that points at them; deleting an attachment
-//! leaves the content-addressed blob, which other records may share.
+//! Core does not parse MIME, and neither does any request handler: a received
+//! message's attachment is a leaf part of its raw mail, read out of it by the
+//! [`PartReader`] port (the runtime's parser component, in its sandbox), at
+//! most [`PART_READS`] at once on a node; the others wait their turn. A draft's
+//! attachment was uploaded as a blob of its own, so core answers its bytes.
+//! Uploaded bytes are stored before the draft that points at them; deleting an
+//! attachment leaves the content-addressed blob, which other records may share.
 
+use std::fmt;
+
+use async_trait::async_trait;
 use caliopen_storage_traits::search::{Document, IndexOp};
 use caliopen_storage_traits::{Batch, BlobId, Scope};
 use uuid::Uuid;
@@ -38,24 +41,33 @@ pub struct NewAttachment {
     pub content: Vec<u8>,
 }
 
-/// Where an attachment's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttachmentContent {
-    /// A draft's attachment: its bytes.
-    Blob { bytes: Vec<u8> },
-    /// A received attachment: leaf part `part_index` of the raw mail `raw`.
-    RawPart {
-        raw_msg_id: String,
-        part_index: u32,
-        raw: Vec<u8>,
-    },
+/// Attachment reads at once on a node: each holds a raw mail (up to the size
+/// limit), a parser instance and the decoded part.
+pub const PART_READS: usize = 2;
+
+/// Reads leaf part `part_index` of a raw mail, transfer decoding undone: `None`
+/// when the mail has no such part.
+#[async_trait]
+pub trait PartReader: Send + Sync + fmt::Debug {
+    async fn read_part(&self, raw: Vec<u8>, part_index: u32) -> Result<Option<Vec<u8>>, PartError>;
+}
+
+/// Why a part could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartError {
+    /// The reader cannot read parts at all (e.g. a parser without `read-part`).
+    #[error("attachments cannot be read on this installation: {0}")]
+    Unsupported(String),
+    /// The reader failed this time (a deadline, a memory cap); retrying may work.
+    #[error("the attachment could not be read now: {0}")]
+    Failed(String),
 }
 
 /// An attachment with its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentData {
     pub attachment: Attachment,
-    pub content: AttachmentContent,
+    pub content: Vec<u8>,
 }
 
 impl Core {
@@ -154,20 +166,44 @@ impl Core {
             .cloned()
             .ok_or_else(not_found)?;
         let content = match (&attachment.blob, attachment.part_index, &message.raw_msg_id) {
-            (Some(blob), _, _) => AttachmentContent::Blob {
-                bytes: self.blob(blob).await?.ok_or_else(not_found)?,
-            },
-            (None, Some(part_index), Some(raw)) => AttachmentContent::RawPart {
-                raw_msg_id: raw.clone(),
-                part_index,
-                raw: self.blob(raw).await?.ok_or_else(not_found)?,
-            },
+            (Some(blob), _, _) => self.blob(blob).await?.ok_or_else(not_found)?,
+            (None, Some(part_index), Some(raw)) => self
+                .read_part(raw, part_index)
+                .await?
+                .ok_or_else(|| {
+                    tracing::warn!(message = %message_id, part_index, "attachment part not found in raw mail");
+                    not_found()
+                })?,
             _ => return Err(not_found()),
         };
         Ok(AttachmentData {
             attachment,
             content,
         })
+    }
+
+    /// Leaf part `part_index` of the raw mail `raw`, through the part reader, a
+    /// few at a time.
+    #[tracing::instrument(skip(self))]
+    async fn read_part(&self, raw: &str, part_index: u32) -> CoreResult<Option<Vec<u8>>> {
+        let reader = self.inner.part_reader.get().cloned().ok_or_else(|| {
+            CoreError::NotConfigured("no parser reads attachments on this node".into())
+        })?;
+        let _turn = self
+            .inner
+            .part_reads
+            .acquire()
+            .await
+            .map_err(|_| CoreError::Unavailable("shutting down".into()))?;
+        let not_found = || CoreError::not_found("raw message", raw);
+        let bytes = self.blob(raw).await?.ok_or_else(not_found)?;
+        reader
+            .read_part(bytes, part_index)
+            .await
+            .map_err(|e| match e {
+                PartError::Unsupported(_) => CoreError::NotConfigured(e.to_string()),
+                PartError::Failed(_) => CoreError::Unavailable(e.to_string()),
+            })
     }
 
     /// The raw mail `raw_msg_id`, only when one of the user's messages was

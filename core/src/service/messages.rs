@@ -44,8 +44,22 @@ impl MessageFilter {
     }
 }
 
-/// Records read per scan when filtering.
-const SCAN_CHUNK: usize = 256;
+/// Most records read per scan. A message record holds its bodies whole (up to
+/// the mail size limit), so a list starts with one record per scan and reads
+/// more at a time only while records are small ([`next_chunk`]): a scan of
+/// hundreds of large messages would be gigabytes. Messages are decoded one by one.
+const SCAN_CHUNK: usize = 64;
+/// Records larger than this on average keep scans at one record.
+const SMALL_RECORD: usize = 256 * 1024;
+
+/// The next scan's size after a scan that read `records` records of `bytes`.
+fn next_chunk(chunk: usize, records: usize, bytes: usize) -> usize {
+    if records == 0 || bytes / records > SMALL_RECORD {
+        1
+    } else {
+        (chunk * 2).min(SCAN_CHUNK)
+    }
+}
 
 impl Core {
     /// One of the user's messages.
@@ -66,98 +80,122 @@ impl Core {
         user_id: Uuid,
         filter: &MessageFilter,
     ) -> CoreResult<(u64, Vec<Message>)> {
-        match &filter.discussion_id {
-            Some(d) => self.list_discussion_messages(user_id, d, filter).await,
-            None => self.list_all_messages(user_id, filter).await,
-        }
+        let mut out = Vec::with_capacity(filter.limit.min(64));
+        let total = self
+            .visit_messages(user_id, filter, |m| {
+                out.push(m);
+                true
+            })
+            .await?;
+        Ok((total, out))
     }
 
-    async fn list_all_messages(
+    /// Hands the page of messages that `filter` selects to `visit`, one at a time
+    /// and newest first, holding no more than a few in memory; `visit` answers
+    /// false to take no more. Answers the total that match the filter.
+    #[tracing::instrument(skip(self, visit))]
+    pub async fn visit_messages(
         &self,
         user_id: Uuid,
         filter: &MessageFilter,
-    ) -> CoreResult<(u64, Vec<Message>)> {
-        let scope = Scope::User(user_id);
-        let records = &self.stores().records;
-        if filter.is_unfiltered() {
-            // The common case reads exactly one page and the total from a counter.
-            let total = records
-                .counter(COUNTERS, scope, counter::MESSAGES)
-                .await?
-                .max(0) as u64;
-            let mut out = Vec::with_capacity(filter.limit);
-            let mut after = None;
-            let mut skip = filter.offset;
-            while out.len() < filter.limit {
-                let want = (filter.limit - out.len() + skip).min(4 * SCAN_CHUNK);
-                let page = records
-                    .scan(MESSAGES, scope, Scan::all(want).reversed().after(after))
-                    .await?;
-                for (_, v) in &page.items {
-                    if skip > 0 {
-                        skip -= 1;
-                        continue;
-                    }
-                    if out.len() < filter.limit {
-                        out.push(decode(MESSAGES.name, v)?);
-                    }
-                }
-                match page.next {
-                    Some(n) => after = Some(n),
-                    None => break,
-                }
-            }
-            return Ok((total, out));
-        }
-        let mut total = 0u64;
-        let mut out = Vec::with_capacity(filter.limit);
-        let mut after = None;
-        loop {
-            let page = records
-                .scan(
-                    MESSAGES,
-                    scope,
-                    Scan::all(SCAN_CHUNK).reversed().after(after),
-                )
-                .await?;
-            for (_, v) in &page.items {
-                let m: Message = decode(MESSAGES.name, v)?;
-                if filter.accepts(&m) {
-                    if total as usize >= filter.offset && out.len() < filter.limit {
-                        out.push(m);
-                    }
-                    total += 1;
-                }
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok((total, out)),
-            }
+        visit: impl FnMut(Message) -> bool + Send,
+    ) -> CoreResult<u64> {
+        let mut page = Page {
+            filter,
+            seen: 0,
+            taken: 0,
+            open: filter.limit > 0,
+            visit,
+        };
+        match &filter.discussion_id {
+            Some(d) => self.visit_discussion(user_id, d, &mut page).await,
+            None => self.visit_all(user_id, &mut page).await,
         }
     }
 
-    async fn list_discussion_messages(
+    async fn visit_all<F: FnMut(Message) -> bool + Send>(
+        &self,
+        user_id: Uuid,
+        page: &mut Page<'_, F>,
+    ) -> CoreResult<u64> {
+        let scope = Scope::User(user_id);
+        let records = &self.stores().records;
+        // Unfiltered, the total is a counter and the scan stops with the page.
+        let counted = page.filter.is_unfiltered();
+        let mut after = None;
+        let mut chunk = 1;
+        loop {
+            if counted && !page.open {
+                break;
+            }
+            let scan = records
+                .scan(MESSAGES, scope, Scan::all(chunk).reversed().after(after))
+                .await?;
+            let bytes = scan.items.iter().map(|(_, v)| v.len()).sum();
+            chunk = next_chunk(chunk, scan.items.len(), bytes);
+            for (_, v) in &scan.items {
+                if counted && (!page.open || (page.seen as usize) < page.filter.offset) {
+                    // Skipped without decoding.
+                    page.seen += 1;
+                    continue;
+                }
+                page.offer(decode(MESSAGES.name, v)?);
+            }
+            match scan.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        if counted {
+            return Ok(records
+                .counter(COUNTERS, scope, counter::MESSAGES)
+                .await?
+                .max(0) as u64);
+        }
+        Ok(page.seen)
+    }
+
+    async fn visit_discussion<F: FnMut(Message) -> bool + Send>(
         &self,
         user_id: Uuid,
         discussion_id: &str,
-        filter: &MessageFilter,
-    ) -> CoreResult<(u64, Vec<Message>)> {
+        page: &mut Page<'_, F>,
+    ) -> CoreResult<u64> {
         let ids = self.discussion_message_ids(user_id, discussion_id).await?;
-        let mut total = 0u64;
-        let mut out = Vec::new();
         for id in ids {
-            let m = match self.message(user_id, id).await {
-                Ok(m) => m,
+            match self.message(user_id, id).await {
+                Ok(m) => page.offer(m),
                 Err(CoreError::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
-            };
-            if filter.accepts(&m) {
-                if total as usize >= filter.offset && out.len() < filter.limit {
-                    out.push(m);
-                }
-                total += 1;
             }
         }
-        Ok((total, out))
+        Ok(page.seen)
+    }
+}
+
+/// A page being handed out: counts what matches, gives `visit` the messages
+/// from `offset` on until it has `limit` or `visit` wants no more.
+struct Page<'f, F> {
+    filter: &'f MessageFilter,
+    /// Messages that matched so far.
+    seen: u64,
+    /// Messages given to `visit`.
+    taken: usize,
+    open: bool,
+    visit: F,
+}
+
+impl<F: FnMut(Message) -> bool> Page<'_, F> {
+    fn offer(&mut self, m: Message) {
+        if !self.filter.accepts(&m) {
+            return;
+        }
+        let index = self.seen;
+        self.seen += 1;
+        if !self.open || (index as usize) < self.filter.offset {
+            return;
+        }
+        self.taken += 1;
+        self.open = (self.visit)(m) && self.taken < self.filter.limit;
     }
 }

@@ -4,7 +4,7 @@
 use caliopen_core::CoreError;
 use caliopen_core::model::ParticipantRole;
 use caliopen_core::model::discussion::{discussion_id, discussion_key};
-use caliopen_core::service::attachments::{AttachmentContent, NewAttachment};
+use caliopen_core::service::attachments::NewAttachment;
 use caliopen_core::service::drafts::{DraftParticipant, NewDraft};
 use serde_json::json;
 
@@ -298,12 +298,7 @@ async fn draft_attachments_are_uploaded_listed_read_and_deleted() {
         .attachment_content(alice.id, d.id, 0)
         .await
         .unwrap();
-    assert_eq!(
-        data.content,
-        AttachmentContent::Blob {
-            bytes: b"some notes".to_vec()
-        }
-    );
+    assert_eq!(data.content, b"some notes".to_vec());
     let view = node
         .core
         .discussion(alice.id, &d.discussion_id)

@@ -90,6 +90,14 @@ impl From<CoreError> for ApiError {
             CoreError::NotConfigured(_) => {
                 Self::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", e.to_string())
             }
+            CoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "service unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    e.to_string(),
+                )
+            }
             CoreError::Storage(ref inner) if inner.is_transient() => {
                 tracing::warn!(error = %e, "storage unavailable");
                 Self::new(

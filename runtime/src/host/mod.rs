@@ -1,5 +1,7 @@
 //! Host side of the WIT interfaces: [`HostState`] is the data of every store, and
-//! each interface is implemented in its own file over core's `UserContext`.
+//! each interface is implemented in its own file over core's `UserContext`;
+//! [`link`] links those that take strings, checking each string's length before
+//! it is copied, and [`limits`] holds the per-instance memory limiter.
 //!
 //! Host functions run on the blocking thread that runs the component; the few
 //! that need storage wait on core's futures with the runtime handle. None of them
@@ -8,7 +10,8 @@
 mod clock;
 mod config;
 mod contacts;
-mod limits;
+pub(crate) mod limits;
+pub(crate) mod link;
 mod log;
 mod user;
 pub(crate) mod wasi;

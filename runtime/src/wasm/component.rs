@@ -214,21 +214,15 @@ fn linker_for(engine: &WasmEngine, manifest: &Manifest) -> Result<Linker<HostSta
         bindings::host_errors::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
         for grant in &manifest.grants {
             match grant {
-                Grant::Log => {
-                    bindings::log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
-                }
+                // The interfaces whose functions take strings are linked by hand,
+                // so that each string is checked for length before it is copied.
+                Grant::Log => crate::host::link::add_log(&mut linker)?,
                 Grant::Clock => {
                     bindings::clock::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
                 }
-                Grant::Config => {
-                    bindings::config::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
-                }
-                Grant::Contacts => {
-                    bindings::contacts::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
-                }
-                Grant::User => {
-                    bindings::user::add_to_linker::<_, HasSelf<HostState>>(&mut linker, get)?;
-                }
+                Grant::Config => crate::host::link::add_config(&mut linker)?,
+                Grant::Contacts => crate::host::link::add_contacts(&mut linker)?,
+                Grant::User => crate::host::link::add_user(&mut linker)?,
             }
         }
         if manifest.wasi {

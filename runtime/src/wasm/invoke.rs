@@ -36,6 +36,11 @@ impl LoadedComponent {
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(engine.ticks_for(Duration::from_millis(limits.deadline_ms)));
         store.epoch_deadline_trap();
+        // Every transfer from the guest to the host (the arguments of one host call,
+        // the call's result) is counted by Wasmtime in bytes before it is copied:
+        // a result that names the same string a million times stops at this budget
+        // rather than at the host's memory.
+        store.set_hostcall_fuel(lift_budget(limits.max_output_kib));
         if limits.fuel > 0 {
             // Fails only when the engine does not count fuel; then the budget is moot.
             let _ = store.set_fuel(limits.fuel);
@@ -129,6 +134,40 @@ impl LoadedComponent {
         )
     }
 
+    /// `read-part` of a parser of world `caliopen:parts/parser@0.1.0` (see
+    /// `wit/parts-0.1.0`): leaf part `part_index` of `raw`, decoded. A parser of
+    /// the platform's world alone answers the component error `unsupported`.
+    pub fn read_part(
+        &self,
+        engine: &WasmEngine,
+        raw: &[u8],
+        part_index: u32,
+    ) -> (Result<Option<Vec<u8>>, InvokeError>, CallStats) {
+        self.call(
+            engine,
+            None,
+            |pre, store| {
+                let WorldPre::Parser(pre) = pre else {
+                    return Err(wrong_world("parser"));
+                };
+                let instance = pre.instance_pre().instantiate(&mut *store)?;
+                let Ok(read) = instance
+                    .get_typed_func::<(&[u8], u32), (Option<Vec<u8>>,)>(&mut *store, "read-part")
+                else {
+                    return Ok(Err(ComponentError {
+                        kind: "unsupported".into(),
+                        message: "this parser has no `read-part` export \
+                                  (world caliopen:parts/parser@0.1.0)"
+                            .into(),
+                    }));
+                };
+                let (part,) = read.call(&mut *store, (raw, part_index))?;
+                Ok(Ok(part))
+            },
+            |part| part.as_ref().map_or(0, Vec::len),
+        )
+    }
+
     /// `broker.inbound`.
     pub fn inbound(
         &self,
@@ -194,6 +233,18 @@ impl LoadedComponent {
     }
 }
 
+/// Bytes a guest may hand the host in one transfer: twice the output cap (the
+/// host's copy of a list holds a few machine words per element besides its
+/// bytes) and a mebibyte for the structure of small outputs.
+pub(crate) fn lift_budget(max_output_kib: u32) -> usize {
+    (max_output_kib as usize * 1024)
+        .saturating_mul(2)
+        .saturating_add(1 << 20)
+}
+
+/// How Wasmtime says that a transfer from the guest outgrew [`lift_budget`].
+const LIFT_BUDGET_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+
 fn wrong_world(expected: &str) -> wasmtime::Error {
     wasmtime::format_err!("this component does not implement the {expected} world")
 }
@@ -209,6 +260,11 @@ fn classify(
         return InvokeError::MemoryLimit {
             limit_mib: u64::from(memory_mib),
         };
+    }
+    if format!("{e:#}").contains(LIFT_BUDGET_EXHAUSTED) {
+        return InvokeError::InvalidOutput(
+            "the component handed the host more data than its output cap allows".into(),
+        );
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => return InvokeError::DeadlineExceeded { deadline_ms },

@@ -2,9 +2,9 @@
 //! (multipart upload to a draft, field `attachment`),
 //! `GET|DELETE /v2/messages/{message_id}/attachments/{attachment_id}`.
 //!
-//! A received attachment is a leaf part of its raw mail (core answers the raw
-//! mail and the part's index); it is cut out here with `mail-parser`, its
-//! transfer encoding undone.
+//! A received attachment is a leaf part of its raw mail: core has it read out by
+//! the parser component, in its sandbox and a few at a time; nothing here parses
+//! mail.
 
 use axum::body::Body;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -13,8 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use caliopen_core::service::attachments::{AttachmentContent, MAX_ATTACHMENT_BYTES, NewAttachment};
-use mail_parser::{MessageParser, PartType};
+use caliopen_core::service::attachments::{MAX_ATTACHMENT_BYTES, NewAttachment};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -98,15 +97,7 @@ async fn download(
         .core
         .attachment_content(caller.user_id(), id, index)
         .await?;
-    let bytes = match data.content {
-        AttachmentContent::Blob { bytes } => bytes,
-        AttachmentContent::RawPart {
-            raw, part_index, ..
-        } => leaf_part(&raw, part_index).ok_or_else(|| {
-            tracing::warn!(message = %id, part_index, "attachment part not found in raw mail");
-            ApiError::not_found(format!("attachment `{attachment_id}` not found"))
-        })?,
-    };
+    let bytes = data.content;
     let content_type = if data.attachment.content_type.is_empty() {
         "application/octet-stream".to_owned()
     } else {
@@ -166,46 +157,4 @@ pub(crate) fn multipart_rejection(headers: &HeaderMap, e: &MultipartRejection) -
 fn parse_index(s: &str) -> ApiResult<u32> {
     s.parse()
         .map_err(|_| ApiError::not_found(format!("attachment `{s}` not found")))
-}
-
-/// The decoded content of leaf part `wanted` of `raw`: leaves are numbered in
-/// depth-first order from the root, multiparts are not leaves (the numbering
-/// the parser component gives `part_index`).
-pub fn leaf_part(raw: &[u8], wanted: u32) -> Option<Vec<u8>> {
-    let message = MessageParser::default().parse(raw)?;
-    let mut visited = vec![false; message.parts.len()];
-    let mut stack = vec![0u32];
-    let mut leaf = 0u32;
-    while let Some(id) = stack.pop() {
-        let part = message.parts.get(id as usize)?;
-        if std::mem::replace(visited.get_mut(id as usize)?, true) {
-            continue;
-        }
-        if let PartType::Multipart(children) = &part.body {
-            stack.extend(children.iter().rev());
-            continue;
-        }
-        if leaf == wanted {
-            return Some(part.contents().to_vec());
-        }
-        leaf += 1;
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::leaf_part;
-
-    #[test]
-    fn cuts_out_the_nth_leaf_decoded() {
-        let raw = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n\
-MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
---b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
---b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"x.bin\"\r\n\
-Content-Transfer-Encoding: base64\r\n\r\naGkgdGhlcmU=\r\n--b1--\r\n";
-        assert_eq!(leaf_part(raw, 0).as_deref(), Some(&b"hello"[..]));
-        assert_eq!(leaf_part(raw, 1).as_deref(), Some(&b"hi there"[..]));
-        assert_eq!(leaf_part(raw, 2), None);
-    }
 }

@@ -3,10 +3,22 @@
 //! (`POST /v2/messages/{message_id}/actions`: send, set_read, set_unread) and
 //! tags (`PATCH /v2/messages/{message_id}/tags`). Attachments are in
 //! [`super::attachments`].
+//!
+//! A list answer is bounded in memory by [`LIST_ANSWER_BYTES`]: it holds the
+//! messages of the page in order until the next one would take it past that
+//! size, and always the first. `total` is still the number of messages that
+//! match, so a client pages on with `offset` = the messages it has, which is
+//! what the original web client does (`getNextOffset` is its collection's
+//! length, `hasMore` is `total` above it): large mail arrives in shorter pages,
+//! bodies whole, as the client reads them from the list. Core reads the records
+//! a few at a time and each message is serialised as soon as it is read.
 
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -14,8 +26,8 @@ use caliopen_core::service::drafts::NewDraft;
 use caliopen_core::service::messages::MessageFilter;
 use caliopen_core::service::patch::MergePatch;
 use caliopen_core::service::validate;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,6 +35,10 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views;
+
+/// Most bytes of JSON a message list answer holds (unless its first message
+/// alone is bigger: it is never cut).
+pub const LIST_ANSWER_BYTES: usize = 8 << 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -70,23 +86,41 @@ async fn list(
     };
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
-    let (total, messages) = state.core.list_messages(user, &filter).await?;
-    let messages: Vec<_> = messages
-        .iter()
-        .map(|m| views::message::message(m, &settings))
-        .collect();
-    let size_hint = messages.iter().map(|m| m.size_hint()).sum::<usize>() + 64;
-    Ok(views::json_response(
-        &MessageList { total, messages },
-        size_hint,
-    ))
-}
-
-/// The answer of `GET /v2/messages`.
-#[derive(Serialize)]
-struct MessageList<'a> {
-    total: u64,
-    messages: Vec<views::message::MessageView<'a>>,
+    // Messages are serialised one by one as core reads them, until the answer
+    // holds LIST_ANSWER_BYTES (always at least one message): see the module docs.
+    let mut messages = Vec::new();
+    let mut count = 0usize;
+    let total = state
+        .core
+        .visit_messages(user, &filter, |m| {
+            let mark = messages.len();
+            if count > 0 {
+                messages.push(b',');
+            }
+            let view = views::message::message(&m, &settings);
+            if let Err(e) = serde_json::to_writer(&mut messages, &view) {
+                // Views hold only strings, numbers and maps with string keys.
+                unreachable!("a message view failed to serialise: {e}");
+            }
+            if count > 0 && messages.len() > LIST_ANSWER_BYTES {
+                messages.truncate(mark);
+                return false;
+            }
+            count += 1;
+            messages.len() < LIST_ANSWER_BYTES
+        })
+        .await?;
+    let head = format!("{{\"total\":{total},\"messages\":[");
+    let parts: [Result<Bytes, Infallible>; 3] = [
+        Ok(Bytes::from(head)),
+        Ok(Bytes::from(messages)),
+        Ok(Bytes::from_static(b"]}")),
+    ];
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(futures_util::stream::iter(parts)),
+    )
+        .into_response())
 }
 
 async fn read(

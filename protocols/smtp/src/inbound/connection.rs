@@ -84,7 +84,7 @@ pub(super) async fn run(
     );
     async move {
         tracing::debug!("connection opened");
-        let connection = Connection::new(&shared, shutdown);
+        let connection = Connection::new(&shared, shutdown, peer);
         match connection.serve(tcp, &shared).await {
             Ok(()) => tracing::debug!("connection closed"),
             Err(error) => tracing::info!(%error, "connection ended"),
@@ -112,14 +112,15 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(shared: &Shared, shutdown: watch::Receiver<bool>) -> Self {
+    fn new(shared: &Shared, shutdown: watch::Receiver<bool>, peer: SocketAddr) -> Self {
         let settings = &shared.settings;
         let session = Session::new(settings.session_config(shared.tls.is_some()));
         let mailroom = Mailroom::new(
             shared.core.clone(),
             settings.mode.into(),
             settings.max_recipients,
-        );
+        )
+        .with_peer(peer.ip());
         Self {
             session,
             mailroom,

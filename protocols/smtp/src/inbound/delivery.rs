@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 use std::mem;
+use std::net::IpAddr;
 
-use caliopen_core::delivery::accept::Recipient;
+use caliopen_core::delivery::accept::{Recipient, SmtpClient};
 use caliopen_core::{Core, CoreError};
 use caliopen_smtp_proto::{EnhancedCode, Envelope, Mode, Reply};
 use tracing::{Instrument, Span};
@@ -24,6 +25,9 @@ pub(super) struct Mailroom {
     /// The span of the transaction in progress, opened at its first RCPT.
     transaction: Option<Span>,
     transactions: u64,
+    /// The client's address, kept with its mail for SPF in SMTP mode (in LMTP mode
+    /// the peer is the MTA in front, and its `Received` field names the client).
+    peer: Option<IpAddr>,
 }
 
 impl Mailroom {
@@ -35,7 +39,16 @@ impl Mailroom {
             max_known: max_recipients.max(1),
             transaction: None,
             transactions: 0,
+            peer: None,
         }
+    }
+
+    /// Keeps `peer` with each mail of an SMTP session.
+    pub(super) fn with_peer(mut self, peer: IpAddr) -> Self {
+        if self.mode == Mode::Smtp {
+            self.peer = Some(peer);
+        }
+        self
     }
 
     /// The answer to `RCPT TO:<address>`: 250 for a local user, 550 5.1.1 for anyone else,
@@ -99,7 +112,15 @@ impl Mailroom {
         }
         let size = envelope.data.len();
         let from = envelope.mail_from.to_string();
-        match self.core.accept_mail(&envelope.data, &from, &targets).await {
+        let client = self.peer.map(|ip| SmtpClient {
+            ip,
+            helo: envelope.helo.clone(),
+        });
+        match self
+            .core
+            .accept_mail_from(&envelope.data, &from, client, &targets)
+            .await
+        {
             Ok(deliveries) => {
                 tracing::info!(
                     size,

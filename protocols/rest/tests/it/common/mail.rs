@@ -14,6 +14,7 @@ use caliopen_core::delivery::{
 };
 use caliopen_core::model::message::{Attachment, ExternalReferences};
 use caliopen_core::model::{Message, Participant, ParticipantRole};
+use caliopen_core::service::attachments::{PartError, PartReader};
 use caliopen_core::service::messages::MessageFilter;
 use chrono::{DateTime, Utc};
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
@@ -34,6 +35,7 @@ impl TestApp {
     /// Starts the delivery workers (keep the answer alive while delivering).
     pub fn start_delivery(&self) -> Delivery {
         let processor: Arc<dyn MailProcessor> = Arc::new(MimeReader);
+        self.core.set_part_reader(Arc::new(LeafReader));
         Delivery(self.core.spawn_delivery_workers(&processor))
     }
 
@@ -209,5 +211,35 @@ impl TestApp {
     /// Lets core render drafts to send (with [`PlainRenderer`]).
     pub fn render_outbound_mail(&self) {
         self.core.set_outbound_renderer(Arc::new(PlainRenderer));
+    }
+}
+
+/// Reads attachments for these in-process tests the way [`MimeReader`] numbers
+/// them (leaves in depth-first order); the server reads them with the parser
+/// component (runtime/tests/attachments.rs).
+#[derive(Debug)]
+struct LeafReader;
+
+#[async_trait]
+impl PartReader for LeafReader {
+    async fn read_part(&self, raw: Vec<u8>, wanted: u32) -> Result<Option<Vec<u8>>, PartError> {
+        let Some(message) = MessageParser::default().parse(&raw) else {
+            return Ok(None);
+        };
+        let (mut stack, mut leaf) = (vec![0u32], 0u32);
+        while let Some(id) = stack.pop() {
+            let Some(part) = message.parts.get(id as usize) else {
+                continue;
+            };
+            if let PartType::Multipart(children) = &part.body {
+                stack.extend(children.iter().rev());
+                continue;
+            }
+            if leaf == wanted {
+                return Ok(Some(part.contents().to_vec()));
+            }
+            leaf += 1;
+        }
+        Ok(None)
     }
 }
