@@ -4,6 +4,7 @@
 //! binary for the crate, so the suite links Wasmtime once.
 
 mod common;
+mod attachments;
 mod client_session;
 mod cluster;
 mod corpus;
@@ -15,9 +16,12 @@ mod drills_soak;
 mod hot_swap;
 mod interpreted;
 mod large_mail;
+mod mail_auth;
 mod outbound;
 mod parser_component;
 mod pipeline_threads;
 mod private_data;
+mod rest_memory;
 mod sandbox;
 mod walking_skeleton;
+mod wasm_limits;

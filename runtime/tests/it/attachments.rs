@@ -3,9 +3,8 @@
 //! handler: sixteen downloads at once of a large attachment, against the server
 //! binary, each whole, with the server's peak memory read from /proc.
 
-mod common;
-#[path = "common/drills.rs"]
-mod drills;
+use crate::common;
+use crate::common::drills;
 
 use std::process::Command;
 use std::time::Duration;

@@ -4,9 +4,8 @@
 //! `offset` = the messages it has), and the server's peak memory stays bounded
 //! (read from /proc).
 
-mod common;
-#[path = "common/drills.rs"]
-mod drills;
+use crate::common;
+use crate::common::drills;
 
 use std::time::Duration;
 

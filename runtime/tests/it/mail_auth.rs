@@ -5,7 +5,7 @@
 //! DNS records are fixed in the verifier's cache, and any other question gets
 //! NXDOMAIN from a local name server.
 
-mod common;
+use crate::common;
 
 use std::net::UdpSocket;
 use std::sync::Arc;

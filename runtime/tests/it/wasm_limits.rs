@@ -4,7 +4,7 @@
 //! whole memory, a result that names one string hundreds of times. The host's
 //! memory is read from /proc (peak resident set, reset before each attack).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
