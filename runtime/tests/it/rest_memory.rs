@@ -4,7 +4,6 @@
 //! `offset` = the messages it has), and the server's peak memory stays bounded
 //! (read from /proc).
 
-use crate::common;
 use crate::common::drills;
 
 use std::time::Duration;
