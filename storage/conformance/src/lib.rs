@@ -6,6 +6,9 @@
 //! that panics with a message naming the backend and the broken rule.
 //!
 //! - [`records`]: reads and writes, scopes, counters, batch validation.
+//! - [`limits`]: key lengths: the longest allowed is stored, a longer one (up to
+//!   past what an engine asserts on) is refused in every operation and the store
+//!   goes on serving.
 //! - [`order`]: bytewise key order and paging (prefixes, cursors, limits, reverse).
 //! - [`concurrency`]: concurrent writers with exact counters; batches never seen half
 //!   applied.
@@ -22,6 +25,7 @@
 pub mod blobs;
 pub mod concurrency;
 pub mod ephemeral;
+pub mod limits;
 pub mod order;
 pub mod records;
 pub mod restart;
@@ -34,6 +38,7 @@ use caliopen_storage_traits::{StorageResult, Stores};
 pub use blobs::{blobs_idempotent, blobs_large, blobs_put_then_write, blobs_round_trip};
 pub use concurrency::{records_batch_atomicity, records_concurrent_writers};
 pub use ephemeral::{ephemeral_increment_window, ephemeral_ttl};
+pub use limits::{ephemeral_key_limits, records_key_limits};
 pub use order::{records_key_order, records_paging};
 pub use records::{
     records_batch_validation, records_counters, records_get_put_delete, records_scope_isolation,
@@ -77,6 +82,7 @@ macro_rules! __for_each_check {
             records_scope_isolation,
             records_counters,
             records_batch_validation,
+            records_key_limits,
             records_batch_atomicity,
             records_concurrent_writers,
             blobs_round_trip,
@@ -85,6 +91,7 @@ macro_rules! __for_each_check {
             blobs_put_then_write,
             ephemeral_ttl,
             ephemeral_increment_window,
+            ephemeral_key_limits,
             search_words_and,
             search_case_and_accents,
             search_whole_words,

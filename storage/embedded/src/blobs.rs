@@ -16,6 +16,7 @@ use caliopen_storage_traits::{Batch, BlobId, BlobStore, RecordStore, StorageResu
 use crate::commit::Work;
 use crate::engine::Kv;
 use crate::error::{fjall_error, task_failed};
+use crate::keys;
 
 /// Blobs at least this large are hashed off the async threads.
 const HASH_OFF_THREAD: usize = 256 * 1024;
@@ -41,6 +42,7 @@ pub struct EmbeddedBlobs {
 impl BlobStore for EmbeddedBlobs {
     #[tracing::instrument(level = "debug", name = "blobs.put", skip_all, fields(bytes = data.len()))]
     async fn put(&self, data: &[u8]) -> StorageResult<BlobId> {
+        keys::check_value("blobs", data)?;
         let (id, data) = hash(data.to_vec()).await?;
         if data.len() < HASH_OFF_THREAD || !self.exists(&id).await? {
             self.kv.submit(Work::PutBlob { id, data }).await?;
@@ -60,9 +62,11 @@ impl BlobStore for EmbeddedBlobs {
         if records.commit_log() != Some(self.kv.log_id()) {
             return put_then_write_in_turn(self, data, records, then).await;
         }
+        keys::check_value("blobs", data)?;
         let (id, data) = hash(data.to_vec()).await?;
         let batch = then(id);
         batch.validate()?;
+        keys::check_batch_values(&batch)?;
         self.kv
             .submit(Work::BlobThenRecords { id, data, batch })
             .await?;

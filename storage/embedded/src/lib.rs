@@ -128,6 +128,13 @@ impl EmbeddedStorage {
         }
     }
 
+    /// Why the storage cannot write any more although it is open: its one writer
+    /// thread stopped (it never should). The process cannot serve without it, so the
+    /// runtime reports it unhealthy and exits for its supervisor to restart it.
+    pub fn failure(&self) -> Option<String> {
+        self.kv.failure()
+    }
+
     /// What the group committer did since the storage was opened.
     pub fn commit_stats(&self) -> CommitStats {
         self.kv.stats()

@@ -9,6 +9,8 @@
 //! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
 //! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
 //! - [`error`]: the one error type every backend answers with.
+//! - [`limits`]: the key lengths every backend accepts, checked before any engine
+//!   sees a key.
 //! - [`blocking`]: callers on threads made for blocking work, which backends may block
 //!   instead of handing the work to another thread.
 //!
@@ -20,6 +22,7 @@ pub mod blobs;
 pub mod blocking;
 pub mod ephemeral;
 pub mod error;
+pub mod limits;
 pub mod records;
 pub mod search;
 
