@@ -20,7 +20,8 @@
 //! - [`cluster`]: which node of a cluster does a user's background work
 //!   (deliveries, outbound mail, search updates).
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
-//! - [`tables`], [`codec`]: how records are laid out and encoded.
+//! - [`tables`], [`codec`]: how records are laid out and encoded; [`limits`]: how
+//!   long each part of a key may be, and the digest keys of mail header values.
 //! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
 //! - [`inline_reads`]: lets a request's reads run on its own worker (protocol
 //!   servers wrap short requests in it).
@@ -32,6 +33,7 @@ pub mod context;
 pub mod delivery;
 pub mod error;
 pub mod index;
+pub mod limits;
 pub mod model;
 pub mod outbound;
 pub mod service;

@@ -55,6 +55,10 @@ impl<'de> Deserialize<'de> for BlobRef {
 impl Core {
     /// The user that receives mail for `address`, if any.
     pub async fn resolve_recipient(&self, address: &str) -> CoreResult<Option<Recipient>> {
+        // No identity has a longer address: unknown, without a read.
+        if address.trim().len() > crate::limits::MAX_ADDRESS_BYTES {
+            return Ok(None);
+        }
         Ok(self.resolve_address(address).await?.map(|r| Recipient {
             address: address.trim().to_lowercase(),
             user_id: r.user_id,

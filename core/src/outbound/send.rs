@@ -15,8 +15,7 @@ use crate::index::documents::message_document;
 use crate::index::outbox;
 use crate::model::message::SendState;
 use crate::model::{Message, Participant, ParticipantRole};
-use crate::service::message_state::hex_key;
-use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX};
+use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX, msgid_key};
 use crate::{Core, now};
 
 impl Core {
@@ -76,16 +75,11 @@ impl Core {
         batch.put(
             RAW_INDEX,
             scope,
-            hex_key(&blob.to_string()),
+            blob.as_bytes().to_vec(),
             message.id.as_bytes().to_vec(),
         );
         if let Some(msgid) = &message.external_references.message_id {
-            batch.put(
-                MSGID_INDEX,
-                scope,
-                msgid.as_bytes().to_vec(),
-                message.id.as_bytes().to_vec(),
-            );
+            batch.put(MSGID_INDEX, scope, msgid_key(msgid, message.id), Vec::new());
         }
         outbox(
             &mut batch,

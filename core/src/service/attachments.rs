@@ -12,7 +12,6 @@ use caliopen_storage_traits::search::{Document, IndexOp};
 use caliopen_storage_traits::{Batch, BlobId, Scope};
 use uuid::Uuid;
 
-use super::message_state::hex_key;
 use super::validate;
 use crate::Core;
 use crate::codec::encode;
@@ -178,7 +177,7 @@ impl Core {
         let owner = self
             .stores()
             .records
-            .get(RAW_INDEX, Scope::User(user_id), &hex_key(raw_msg_id))
+            .get(RAW_INDEX, Scope::User(user_id), id.as_bytes())
             .await?
             .and_then(|v| Uuid::from_slice(&v).ok())
             .ok_or_else(not_found)?;

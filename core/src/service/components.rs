@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
+use crate::limits;
 use crate::tables::{COMPONENTS, SLOTS};
 use crate::{Core, now};
 
@@ -73,7 +74,7 @@ impl Core {
         batch.put(
             COMPONENTS,
             Scope::Global,
-            component_key(&record.name, &record.version),
+            component_key(&record.name, &record.version)?,
             encode(record),
         );
         Ok(self.stores().records.write(batch).await?)
@@ -88,7 +89,7 @@ impl Core {
         match self
             .stores()
             .records
-            .get(COMPONENTS, Scope::Global, &component_key(name, version))
+            .get(COMPONENTS, Scope::Global, &component_key(name, version)?)
             .await?
         {
             Some(bytes) => decode(COMPONENTS.name, &bytes).map(Some),
@@ -121,6 +122,7 @@ impl Core {
 
     /// The state of one slot (empty when never used).
     pub async fn slot(&self, slot: &str) -> CoreResult<SlotState> {
+        limits::check("slot", slot, limits::MAX_SLOT_BYTES)?;
         match self
             .stores()
             .records
@@ -186,6 +188,9 @@ impl Core {
     }
 }
 
-fn component_key(name: &str, version: &str) -> Vec<u8> {
-    Key::new().str(name).str(version).build()
+/// The key of a component version; a name or version over its limit is refused.
+fn component_key(name: &str, version: &str) -> CoreResult<Vec<u8>> {
+    limits::check("name", name, limits::MAX_COMPONENT_NAME_BYTES)?;
+    limits::check("version", version, limits::MAX_COMPONENT_VERSION_BYTES)?;
+    Ok(Key::new().str(name).str(version).build())
 }
