@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::express::{Claims, Expedited};
+use super::quarantine::bounded_reason;
 use super::store::Stored;
 use super::{MailProcessor, PendingDelivery, ProcessingError};
 use crate::codec::{decode, encode};
@@ -97,16 +98,28 @@ impl Core {
                     // A delivery is mostly CPU work (the processor) and embedded-store
                     // reads: it runs on a blocking thread, where both may block, rather
                     // than hopping to the blocking pool for each read.
-                    let (core, processor) = (core.clone(), processor.clone());
+                    let attempt = pending.clone();
+                    let (worker_core, processor) = (core.clone(), processor.clone());
                     let runtime = tokio::runtime::Handle::current();
                     let done = tokio::task::spawn_blocking(move || {
                         blocking_allowed(|| {
-                            runtime.block_on(core.process_delivery(processor.as_ref(), pending));
+                            runtime.block_on(
+                                worker_core.process_delivery(processor.as_ref(), pending),
+                            );
                         });
                     })
                     .await;
-                    if let Err(e) = done {
-                        tracing::error!(delivery = %id, error = %e, "delivery task failed");
+                    match done {
+                        Ok(()) => {}
+                        // A panic is a failed attempt like any other: counted, retried
+                        // with backoff, quarantined with its reason after the last.
+                        Err(e) if e.is_panic() => {
+                            let reason = panic_reason(e.into_panic());
+                            if let Err(e) = core.record_crash(attempt, &reason).await {
+                                tracing::error!(delivery = %id, error = %e, "could not record a crashed delivery");
+                            }
+                        }
+                        Err(_) => tracing::warn!(delivery = %id, "delivery task cancelled"),
                     }
                     in_flight
                         .lock()
@@ -300,12 +313,39 @@ impl Core {
         Ok(self.store_delivery(pending, processed).await?)
     }
 
+    /// Counts a delivery whose processing panicked as a failed attempt. The
+    /// delivery is read again first: the panic may have come after it was stored
+    /// (then nothing is left to do), and its record is the one to count on.
+    #[tracing::instrument(skip_all, fields(delivery = %attempt.id, user = %attempt.user_id))]
+    async fn record_crash(&self, attempt: PendingDelivery, reason: &str) -> CoreResult<()> {
+        tracing::error!(
+            reason,
+            "processing a delivery panicked; it counts as a failed attempt"
+        );
+        let Some(stored) = self
+            .stores()
+            .records
+            .get(DELIVERIES, Scope::Global, attempt.id.as_bytes())
+            .await?
+        else {
+            return Ok(());
+        };
+        let pending: PendingDelivery = decode(DELIVERIES.name, &stored)?;
+        self.retry_later(
+            pending,
+            "delivery",
+            &format!("processing panicked: {reason}"),
+        )
+        .await
+    }
+
     async fn retry_later(
         &self,
         mut pending: PendingDelivery,
         stage: &str,
         reason: &str,
     ) -> CoreResult<()> {
+        let reason = &bounded_reason(reason);
         let cfg = &self.config().delivery;
         pending.attempts += 1;
         if pending.attempts >= cfg.max_attempts {
@@ -331,6 +371,17 @@ impl Core {
     }
 }
 
+/// The text of a panic.
+fn panic_reason(panic: Box<dyn std::any::Any + Send>) -> String {
+    match panic.downcast::<String>() {
+        Ok(text) => *text,
+        Err(panic) => panic.downcast_ref::<&str>().map_or_else(
+            || "a panic without a message".to_owned(),
+            |s| (*s).to_owned(),
+        ),
+    }
+}
+
 /// Why one attempt failed.
 enum DeliveryFailure {
     Transient { stage: String, reason: String },
@@ -340,7 +391,9 @@ enum DeliveryFailure {
 impl From<CoreError> for DeliveryFailure {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::Corrupt { .. } => Self::Permanent {
+            // Retrying cannot help: a damaged record, or something in the mail the
+            // store refuses (a value too long to store).
+            CoreError::Corrupt { .. } | CoreError::Invalid { .. } => Self::Permanent {
                 stage: "storage".into(),
                 reason: e.to_string(),
             },
