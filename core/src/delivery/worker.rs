@@ -2,8 +2,9 @@
 //! queue that N workers take from, so every worker stays busy whichever users the
 //! mail is for. Deliveries of one user may run side by side: their component chains
 //! are independent, and their stores are serialised by the user's lock
-//! ([`Core::store_delivery`]), which also keeps (user, raw mail) and (user,
-//! Message-ID) to one message. In a cluster, a node dispatches only the deliveries
+//! ([`Core::store_delivery`]), which also keeps (user, raw mail) to one message.
+//! A delivery that fails, panics included, is retried with backoff and
+//! quarantined after the last attempt; none is retried forever. In a cluster, a node dispatches only the deliveries
 //! of the users it owns ([`Core::owns`]). Before each delivery in queue order, the
 //! dispatcher hands over the newly accepted deliveries of users with nothing in the
 //! workers' hands (`express`), so one user's backlog does not hold back the others.
