@@ -17,6 +17,8 @@
 //! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
 //!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`health`]: whether the tasks and threads a node cannot live without still
+//!   run (the runtime serves it at `GET /health` and exits when one stopped).
 //! - [`cluster`]: which node of a cluster does a user's background work
 //!   (deliveries, outbound mail, search updates).
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
@@ -32,6 +34,7 @@ pub mod config;
 pub mod context;
 pub mod delivery;
 pub mod error;
+pub mod health;
 pub mod index;
 pub mod limits;
 pub mod model;
@@ -79,6 +82,8 @@ struct Inner {
     renderer: std::sync::OnceLock<Arc<dyn outbound::OutboundRenderer>>,
     /// This node and the others sharing the store.
     membership: cluster::Membership,
+    /// Whether the critical tasks still run.
+    health: Arc<health::Health>,
 }
 
 /// Stripes of [`Inner::user_locks`].
@@ -109,12 +114,18 @@ impl Core {
                 outbound_wake: Notify::new(),
                 renderer: std::sync::OnceLock::new(),
                 membership: cluster::Membership::new(),
+                health: Arc::default(),
             }),
         }
     }
 
     pub fn config(&self) -> &CoreConfig {
         &self.inner.config
+    }
+
+    /// The health of this node's critical parts (see [`health`]).
+    pub fn health(&self) -> &Arc<health::Health> {
+        &self.inner.health
     }
 
     /// Sets what renders drafts for sending (the runtime's broker component).

@@ -30,13 +30,18 @@ use crate::tables::DELIVERIES;
 use crate::{Core, now};
 
 /// The running pipeline; dropping it does not stop it, [`DeliveryWorkers::abort`] does.
+/// Its tasks are critical: should one end otherwise, the node reports itself
+/// unhealthy ([`crate::health`]).
 #[derive(Debug)]
 pub struct DeliveryWorkers {
     tasks: Vec<JoinHandle<()>>,
+    /// Set before the tasks are aborted: their ends are then not failures.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DeliveryWorkers {
     pub fn abort(&self) {
+        self.stopped.store(true, Ordering::Release);
         for t in &self.tasks {
             t.abort();
         }
@@ -76,12 +81,17 @@ impl Core {
         let (tx, rx) = mpsc::channel::<PendingDelivery>(2 * n);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let mut tasks = Vec::with_capacity(n + 1);
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         for _ in 0..n {
+            let guard = self
+                .health()
+                .guard_with("delivery workers", Arc::clone(&stopped));
             let rx = rx.clone();
             let core = self.clone();
             let processor = processor.clone();
             let in_flight = in_flight.clone();
             tasks.push(tokio::spawn(async move {
+                let _guard = guard;
                 loop {
                     // The lock is held only while waiting for the next delivery.
                     let Some(pending) = rx.lock().await.recv().await else {
@@ -130,10 +140,14 @@ impl Core {
             }));
         }
         let core = self.clone();
+        let guard = self
+            .health()
+            .guard_with("delivery dispatcher", Arc::clone(&stopped));
         tasks.push(tokio::spawn(async move {
+            let _guard = guard;
             core.dispatch(tx, in_flight).await;
         }));
-        DeliveryWorkers { tasks }
+        DeliveryWorkers { tasks, stopped }
     }
 
     async fn dispatch(&self, queue: mpsc::Sender<PendingDelivery>, in_flight: InFlight) {

@@ -100,10 +100,13 @@ impl Core {
     /// and every second in case another node wrote some. After a partial batch it
     /// lets `commit_interval` pass while entries keep coming, so that a stream of
     /// mail makes a few large commits rather than one small commit (and index
-    /// segment) per message.
+    /// segment) per message. The task is critical ([`crate::health`]): should it
+    /// end otherwise than by the node stopping, the node reports itself unhealthy.
     pub fn spawn_indexer(&self) -> JoinHandle<()> {
         let core = self.clone();
+        let guard = self.health().guard("indexer");
         tokio::spawn(async move {
+            let _guard = guard;
             let mut failures = 0u32;
             let interval = core.config().index.commit_interval;
             loop {

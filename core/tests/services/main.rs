@@ -12,6 +12,7 @@ mod devices;
 mod discussions;
 mod drafts;
 mod harness;
+mod health;
 mod hostile_mail;
 mod identities;
 mod isolation;

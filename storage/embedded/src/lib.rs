@@ -135,6 +135,13 @@ impl EmbeddedStorage {
         self.kv.failure()
     }
 
+    /// [`EmbeddedStorage::failure`] as a probe to call at any time, for a health
+    /// check that outlives this handle's borrow.
+    pub fn failure_probe(&self) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+        let kv = Arc::clone(&self.kv);
+        move || kv.failure()
+    }
+
     /// What the group committer did since the storage was opened.
     pub fn commit_stats(&self) -> CommitStats {
         self.kv.stats()
