@@ -17,6 +17,8 @@
 //! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
 //!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`blob_refs`]: reference counts of blobs, so that deleting mail (or an
+//!   account) deletes the bytes nothing else points at.
 //! - [`health`]: whether the tasks and threads a node cannot live without still
 //!   run (the runtime serves it at `GET /health` and exits when one stopped).
 //! - [`cluster`]: which node of a cluster does a user's background work
@@ -28,6 +30,7 @@
 //! - [`inline_reads`]: lets a request's reads run on its own worker (protocol
 //!   servers wrap short requests in it).
 
+pub mod blob_refs;
 pub mod cluster;
 pub mod codec;
 pub mod config;
@@ -84,6 +87,8 @@ struct Inner {
     membership: cluster::Membership,
     /// Whether the critical tasks still run.
     health: Arc<health::Health>,
+    /// Set once every blob reference is counted: blobs may be deleted from then on.
+    blob_refs_counted: std::sync::atomic::AtomicBool,
 }
 
 /// Stripes of [`Inner::user_locks`].
@@ -115,6 +120,7 @@ impl Core {
                 renderer: std::sync::OnceLock::new(),
                 membership: cluster::Membership::new(),
                 health: Arc::default(),
+                blob_refs_counted: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }

@@ -26,6 +26,11 @@ pub const COMPONENTS: Table = Table::plain("components");
 pub const SLOTS: Table = Table::plain("component_slots");
 /// node id → heartbeat, the members of a cluster (see `cluster`)
 pub const NODES: Table = Table::plain("cluster_nodes");
+/// blob id → how many records point at the blob (see `blob_refs`)
+pub const BLOB_REFS: Table = Table::counter("blob_refs");
+/// blob id + entry id (v7) → (): a reference dropped, the blob to delete if its
+/// count reads zero (see `blob_refs`)
+pub const BLOB_RELEASES: Table = Table::plain("blob_releases");
 
 // Per user (Scope::User).
 /// message id (v7) → Message

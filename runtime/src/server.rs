@@ -101,6 +101,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let storage = open_storage(&config).await?;
     let core = Core::new(storage.stores(), config.core.clone());
     storage.watch_health(core.health());
+    // Before anything adds or drops a blob reference.
+    core.prepare_blob_references()
+        .await
+        .context("cannot count the blob references")?;
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);
     let slots = Arc::new(Slots::default());
     let registry = Arc::new(

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::express::Arrival;
+use crate::blob_refs::add_ref;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::tables::DELIVERIES;
@@ -120,6 +121,7 @@ impl Core {
                     id.as_bytes().to_vec(),
                     encode(&pending),
                 );
+                add_ref(&mut batch, blob);
             }
             batch
         };

@@ -5,6 +5,7 @@ use caliopen_storage_traits::{Batch, Scope};
 use uuid::Uuid;
 
 use super::{PendingDelivery, ProcessedMail};
+use crate::blob_refs::Releases;
 use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
@@ -76,7 +77,10 @@ impl Core {
         batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
 
         if let Some(existing) = records.get(RAW_INDEX, scope, &raw_key).await? {
+            let mut releases = Releases::default();
+            releases.drop_ref(&mut batch, pending.raw.0);
             records.write(batch).await?;
+            releases.release(self).await;
             return Ok(Stored::Duplicate(
                 Uuid::from_slice(&existing).unwrap_or_default(),
             ));
@@ -139,6 +143,7 @@ impl Core {
             send_state: None,
         };
         let id = message.id;
+        // The message takes over the delivery's reference to the raw mail.
         batch.put(MESSAGES, scope, id.as_bytes().to_vec(), encode(&message));
         batch.put(RAW_INDEX, scope, raw_key, id.as_bytes().to_vec());
         if let Some(msgid) = &message.external_references.message_id {

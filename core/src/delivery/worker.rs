@@ -23,6 +23,7 @@ use super::express::{Claims, Expedited};
 use super::quarantine::bounded_reason;
 use super::store::Stored;
 use super::{MailProcessor, PendingDelivery, ProcessingError};
+use crate::blob_refs::Releases;
 use crate::codec::{decode, encode};
 use crate::context::UserContext;
 use crate::error::{CoreError, CoreResult};
@@ -286,12 +287,15 @@ impl Core {
     ) -> Result<Stored, DeliveryFailure> {
         if let Some(existing) = self.message_for_raw(pending).await? {
             let mut batch = Batch::new();
+            let mut releases = Releases::default();
             batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
+            releases.drop_ref(&mut batch, pending.raw.0);
             self.stores()
                 .records
                 .write(batch)
                 .await
                 .map_err(CoreError::from)?;
+            releases.release(self).await;
             return Ok(Stored::Duplicate(existing));
         }
         let raw = self

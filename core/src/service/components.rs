@@ -8,6 +8,7 @@ use caliopen_storage_traits::{Batch, BlobId, Scan, Scope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::blob_refs::add_ref;
 use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
 use crate::limits;
@@ -63,8 +64,7 @@ impl Core {
             }
             return Ok(());
         }
-        let blob = self.stores().blobs.put(wasm).await?;
-        if blob.to_string() != record.digest {
+        if BlobId::of(wasm).to_string() != record.digest {
             return Err(CoreError::invalid(
                 "digest",
                 "does not match the component bytes",
@@ -77,7 +77,20 @@ impl Core {
             component_key(&record.name, &record.version)?,
             encode(record),
         );
-        Ok(self.stores().records.write(batch).await?)
+        let stores = self.stores();
+        stores
+            .blobs
+            .put_then_write(
+                wasm,
+                stores.records.as_ref(),
+                Box::new(move |blob| {
+                    // A stored version is never deleted: its bytes always count.
+                    add_ref(&mut batch, blob);
+                    batch
+                }),
+            )
+            .await?;
+        Ok(())
     }
 
     /// A stored component version, if any.

@@ -8,6 +8,7 @@ use caliopen_storage_traits::{Batch, Scope};
 use uuid::Uuid;
 
 use crate::Core;
+use crate::blob_refs::{Releases, message_blobs};
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
@@ -129,8 +130,9 @@ impl Core {
 
     /// Deletes one of the user's messages, draft or received: it leaves its
     /// discussion (which disappears when it was the last message), the counters,
-    /// the raw-mail and Message-ID indexes, and the search index. The raw mail and
-    /// attachment blobs stay: they are content-addressed and may be shared.
+    /// the raw-mail and Message-ID indexes, and the search index. Its raw mail and
+    /// attachment blobs go too, unless something else still counts them (they are
+    /// content-addressed and may be shared: see `blob_refs`).
     #[tracing::instrument(skip(self))]
     pub async fn delete_message(&self, user_id: Uuid, message_id: Uuid) -> CoreResult<()> {
         let _guard = self.lock_user(user_id).await;
@@ -171,7 +173,12 @@ impl Core {
                 id: message.id,
             },
         );
+        let mut releases = Releases::default();
+        for blob in message_blobs(&message) {
+            releases.drop_ref(&mut batch, blob);
+        }
         records.write(batch).await?;
+        releases.release(self).await;
         self.wake_indexer();
         Ok(())
     }

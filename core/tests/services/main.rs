@@ -5,6 +5,7 @@
 //! double of the component chain (`harness::HeaderProcessor`).
 
 mod account;
+mod blob_deletion;
 mod cluster;
 mod contacts;
 mod delivery;

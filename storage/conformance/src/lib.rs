@@ -13,6 +13,8 @@
 //! - [`concurrency`]: concurrent writers with exact counters; batches never seen half
 //!   applied.
 //! - [`blobs`]: content addressing, idempotent puts, large blobs.
+//! - [`blob_refs`]: a blob is never deleted while counted, even beside a new
+//!   reference added at the same time.
 //! - [`ephemeral`]: time to live, namespaces, increment windows (short real sleeps).
 //! - [`search`]: the query semantics of `caliopen_storage_traits::search`.
 //! - [`restart`]: everything written before a close is there after a reopen.
@@ -22,6 +24,7 @@
 //! [`run_all`] does), with one exception: [`search::scope::search_clear`] empties the
 //! whole index.
 
+pub mod blob_refs;
 pub mod blobs;
 pub mod concurrency;
 pub mod ephemeral;
@@ -35,6 +38,7 @@ mod support;
 use async_trait::async_trait;
 use caliopen_storage_traits::{StorageResult, Stores};
 
+pub use blob_refs::blobs_delete_unreferenced;
 pub use blobs::{blobs_idempotent, blobs_large, blobs_put_then_write, blobs_round_trip};
 pub use concurrency::{records_batch_atomicity, records_concurrent_writers};
 pub use ephemeral::{ephemeral_increment_window, ephemeral_ttl};
@@ -89,6 +93,7 @@ macro_rules! __for_each_check {
             blobs_idempotent,
             blobs_large,
             blobs_put_then_write,
+            blobs_delete_unreferenced,
             ephemeral_ttl,
             ephemeral_increment_window,
             ephemeral_key_limits,

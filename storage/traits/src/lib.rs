@@ -5,7 +5,9 @@
 //!   search outbox, component deployments, ...).
 //! - [`blobs`]: content-addressed immutable bytes (raw mail, attachments), never
 //!   durable after a record that points at them (`BlobStore::put_then_write` writes
-//!   both at once where the records store shares the blob store's log).
+//!   both at once where the records store shares the blob store's log), and
+//!   deleted only when their reference count reads zero
+//!   (`BlobStore::delete_unreferenced`).
 //! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
 //! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
 //! - [`error`]: the one error type every backend answers with.

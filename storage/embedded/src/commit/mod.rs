@@ -67,6 +67,11 @@ pub(crate) enum Work {
         batch: Batch,
     },
     DeleteBlob(BlobId),
+    /// Deletes the blob when the counter at `refs` (an engine key) reads at most 0.
+    DeleteUnreferencedBlob {
+        id: BlobId,
+        refs: Vec<u8>,
+    },
     /// `key` as built by [`keys::ephemeral`].
     PutEphemeral {
         key: Vec<u8>,
@@ -90,6 +95,7 @@ impl Work {
             Work::PutBlob { data, .. } => data.len(),
             Work::BlobThenRecords { data, batch, .. } => data.len() + batch_size(batch),
             Work::PutEphemeral { key, value, .. } => key.len() + value.len(),
+            Work::DeleteUnreferencedBlob { refs, .. } => 32 + refs.len(),
             Work::DeleteBlob(_) | Work::DeleteEphemeral { .. } | Work::Increment { .. } => 64,
         }
     }
@@ -102,6 +108,7 @@ impl Work {
                 | Work::PutBlob { .. }
                 | Work::BlobThenRecords { .. }
                 | Work::DeleteBlob(_)
+                | Work::DeleteUnreferencedBlob { .. }
         )
     }
 }
