@@ -59,9 +59,37 @@ impl Core {
         if taken == 0 {
             return Ok(0);
         }
-        self.stores().search.apply(&ops).await?;
+        self.apply_or_skip(&ops).await?;
         records.write(done).await?;
         Ok(taken)
+    }
+
+    /// Applies `ops` to the search index. When the index refuses them for good (a
+    /// document it cannot take), they are applied one by one and those refused for
+    /// good are dropped with an error in the log, since one of them would
+    /// otherwise hold back every later entry forever; `caliopen reindex` rebuilds
+    /// from the records. A temporary failure is returned, to retry them all.
+    async fn apply_or_skip(&self, ops: &[IndexOp]) -> CoreResult<()> {
+        let search = &self.stores().search;
+        match search.apply(ops).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index refused a batch; applying it entry by entry");
+            }
+        }
+        for op in ops {
+            match search.apply(std::slice::from_ref(op)).await {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => return Err(e.into()),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    user = %op_user(op),
+                    "the search index refused an entry for good: dropped (`caliopen reindex` rebuilds the index)"
+                ),
+            }
+        }
+        Ok(())
     }
 
     /// Applies every pending outbox entry (tests and `reindex` use it to wait).

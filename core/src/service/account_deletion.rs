@@ -63,6 +63,8 @@ impl Core {
         }
         addresses.sort();
         addresses.dedup();
+        // Only an address short enough for an identity can be in the table.
+        addresses.retain(|a| a.len() <= crate::limits::MAX_ADDRESS_BYTES);
         for address in addresses {
             if self
                 .resolve_address(&address)
