@@ -143,7 +143,9 @@ impl Core {
             .unwrap_or_else(|e| e.into_inner())
             .enabled = true;
         let core = self.clone();
+        let guard = self.health().guard("cluster heartbeat");
         tokio::spawn(async move {
+            let _guard = guard;
             let mut seq = 0u64;
             loop {
                 seq += 1;

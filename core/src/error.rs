@@ -34,7 +34,7 @@ pub enum CoreError {
     Unavailable(String),
     /// The storage layer failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(StorageError),
     /// A stored record does not decode: a bug or corruption, never the client's fault.
     #[error("corrupt record in {table}: {message}")]
     Corrupt {
@@ -55,6 +55,23 @@ impl CoreError {
         Self::NotFound {
             kind,
             id: id.to_string(),
+        }
+    }
+}
+
+/// A storage error, except that a key or value the storage refused for its length
+/// is the caller's input, not a failure: `Invalid` (a 400), so the last guard of
+/// `crate::limits` answers a client the way core's own checks do.
+impl From<StorageError> for CoreError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::TooLarge { what, len, max, .. } => Self::Invalid {
+                field: "request".into(),
+                reason: format!(
+                    "holds a value too long to store ({what} of {len} bytes, at most {max})"
+                ),
+            },
+            e => Self::Storage(e),
         }
     }
 }

@@ -17,21 +17,29 @@
 //! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
 //!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`blob_refs`]: reference counts of blobs, so that deleting mail (or an
+//!   account) deletes the bytes nothing else points at.
+//! - [`health`]: whether the tasks and threads a node cannot live without still
+//!   run (the runtime serves it at `GET /health` and exits when one stopped).
 //! - [`cluster`]: which node of a cluster does a user's background work
 //!   (deliveries, outbound mail, search updates).
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
-//! - [`tables`], [`codec`]: how records are laid out and encoded.
+//! - [`tables`], [`codec`]: how records are laid out and encoded; [`limits`]: how
+//!   long each part of a key may be, and the digest keys of mail header values.
 //! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
 //! - [`inline_reads`]: lets a request's reads run on its own worker (protocol
 //!   servers wrap short requests in it).
 
+pub mod blob_refs;
 pub mod cluster;
 pub mod codec;
 pub mod config;
 pub mod context;
 pub mod delivery;
 pub mod error;
+pub mod health;
 pub mod index;
+pub mod limits;
 pub mod model;
 pub mod outbound;
 pub mod service;
@@ -83,6 +91,10 @@ struct Inner {
     part_reads: tokio::sync::Semaphore,
     /// This node and the others sharing the store.
     membership: cluster::Membership,
+    /// Whether the critical tasks still run.
+    health: Arc<health::Health>,
+    /// Set once every blob reference is counted: blobs may be deleted from then on.
+    blob_refs_counted: std::sync::atomic::AtomicBool,
 }
 
 /// Stripes of [`Inner::user_locks`].
@@ -117,6 +129,8 @@ impl Core {
                 part_reader: std::sync::OnceLock::new(),
                 part_reads: tokio::sync::Semaphore::new(service::attachments::PART_READS),
                 membership: cluster::Membership::new(),
+                health: Arc::default(),
+                blob_refs_counted: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -129,6 +143,11 @@ impl Core {
     /// parser component). Only the first call has an effect.
     pub fn set_part_reader(&self, reader: Arc<dyn service::attachments::PartReader>) {
         let _ = self.inner.part_reader.set(reader);
+    }
+
+    /// The health of this node's critical parts (see [`health`]).
+    pub fn health(&self) -> &Arc<health::Health> {
+        &self.inner.health
     }
 
     /// Sets what renders drafts for sending (the runtime's broker component).

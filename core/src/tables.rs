@@ -26,13 +26,21 @@ pub const COMPONENTS: Table = Table::plain("components");
 pub const SLOTS: Table = Table::plain("component_slots");
 /// node id → heartbeat, the members of a cluster (see `cluster`)
 pub const NODES: Table = Table::plain("cluster_nodes");
+/// blob id → how many records point at the blob (see `blob_refs`)
+pub const BLOB_REFS: Table = Table::counter("blob_refs");
+/// blob id + entry id (v7) → (): a reference dropped, the blob to delete if its
+/// count reads zero (see `blob_refs`)
+pub const BLOB_RELEASES: Table = Table::plain("blob_releases");
 
 // Per user (Scope::User).
 /// message id (v7) → Message
 pub const MESSAGES: Table = Table::time_ordered("messages");
 /// raw blob id → message id: one message per (user, raw mail)
 pub const RAW_INDEX: Table = Table::plain("raw_index");
-/// external Message-ID → message id
+/// SHA-256 of an external Message-ID + message id → (): the messages carrying a
+/// Message-ID ([`msgid_key`]). Several may: a Message-ID says nothing of the
+/// content, so only the same raw mail folds into one message. (Records of earlier
+/// versions, under the Message-ID itself, are removed with their message.)
 pub const MSGID_INDEX: Table = Table::plain("msgid_index");
 /// discussion id + message id → ()
 pub const DISCUSSION_MESSAGES: Table = Table::plain("discussion_messages");
@@ -78,6 +86,14 @@ pub const USER_TABLES: &[Table] = &[
     USER_SETTINGS,
     SEEN_PARTICIPANTS,
 ];
+
+/// The key of a message in [`MSGID_INDEX`]: the Message-ID's SHA-256 (bounded,
+/// whatever the header's length), then the message id.
+pub fn msgid_key(message_id_header: &str, message: uuid::Uuid) -> Vec<u8> {
+    let mut key = crate::limits::digest(message_id_header).to_vec();
+    key.extend_from_slice(message.as_bytes());
+    key
+}
 
 /// Counter names.
 pub mod counter {

@@ -9,6 +9,9 @@
 //! - `GET  /admin/quarantine` · `POST /admin/quarantine/{id}/replay`
 //! - `POST /admin/users` — `{"username", "password", "recovery_email"?}`
 //! - `GET  /metrics` — Prometheus text, unauthenticated (keep the listener private)
+//! - `GET  /health` — whether the critical parts run: `{"status": "ok"}` (200), or
+//!   `{"status": "unhealthy", "unhealthy": [{"component", "reason"}]}` (503);
+//!   unauthenticated, like `/metrics`
 //!
 //! Every `/admin` route wants `Authorization: Bearer <token>`: the `[admin] token` of
 //! the configuration, else the one generated at first start in `<data_dir>/admin.token`
@@ -142,6 +145,7 @@ pub fn router(state: AdminState) -> Router {
     Router::new()
         .nest("/admin", admin)
         .route("/metrics", get(metrics))
+        .route("/health", get(health))
         .with_state(state)
 }
 
@@ -348,6 +352,23 @@ async fn add_user(
     Ok(Json(
         json!({ "user_id": user.id, "username": user.username, "address": user.local_identity }),
     ))
+}
+
+async fn health(State(s): State<AdminState>) -> Response {
+    let report = s.core.health().report();
+    if report.is_healthy() {
+        return (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response();
+    }
+    let unhealthy: Vec<Value> = report
+        .unhealthy
+        .iter()
+        .map(|u| json!({ "component": u.component, "reason": u.reason }))
+        .collect();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unhealthy", "unhealthy": unhealthy })),
+    )
+        .into_response()
 }
 
 async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {

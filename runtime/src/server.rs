@@ -1,13 +1,23 @@
 //! `caliopen serve`: opens the store, builds core, restores the deployed components
 //! (deploying the configured ones into empty slots), starts the pipeline, the
 //! indexer and the listeners, and stops them in order on shutdown.
+//!
+//! It also watches the parts the node cannot live without (`caliopen_core::health`:
+//! the embedded store's committer, the delivery dispatcher and workers, the
+//! indexer, the cluster heartbeat, and here the listeners and the outbound sender).
+//! Once one has stopped, `GET /health` says so, and after [`EXIT_GRACE`] the node
+//! shuts down and [`Running::run_until`] answers an error, so the process exits
+//! non-zero and its supervisor restarts it.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use caliopen_core::Core;
+use caliopen_core::health::{Health, HealthReport};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -70,6 +80,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let admin_token = admin::admin_token(&config)?;
     let storage = open_storage(&config).await?;
     let core = Core::new(storage.stores(), config.core.clone());
+    storage.watch_health(core.health());
+    // Before anything adds or drops a blob reference.
+    core.prepare_blob_references()
+        .await
+        .context("cannot count the blob references")?;
     let engine = Arc::new(WasmEngine::new(&config.wasm)?);
     let slots = Arc::new(Slots::default());
     let registry = Arc::new(
@@ -121,7 +136,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         "REST API",
     )
     .await?;
-    tasks.push(task);
+    tasks.push(critical(core.health(), "REST listener", task));
     let admin_state = AdminState {
         core: core.clone(),
         registry: registry.clone(),
@@ -135,26 +150,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         "admin API",
     )
     .await?;
-    tasks.push(task);
+    tasks.push(critical(core.health(), "admin listener", task));
 
     let lmtp_listener = TcpListener::bind(config.listen.lmtp)
         .await
         .with_context(|| format!("cannot listen for LMTP on {}", config.listen.lmtp))?;
     let lmtp = lmtp_listener.local_addr()?;
-    tasks.push(crate::lmtp::spawn(
-        lmtp_listener,
-        core.clone(),
-        &config,
-        stopped.clone(),
-    ));
+    let lmtp_task = crate::lmtp::spawn(lmtp_listener, core.clone(), &config, stopped.clone());
+    tasks.push(critical(core.health(), "LMTP listener", lmtp_task));
 
     let mut outbound_stopped = stopped.clone();
-    tasks.push(
-        caliopen_smtp::outbound::spawn(core.clone(), &config.outbound, async move {
-            let _ = outbound_stopped.wait_for(|s| *s).await;
-        })
-        .context("invalid [outbound] settings")?,
-    );
+    let outbound = caliopen_smtp::outbound::spawn(core.clone(), &config.outbound, async move {
+        let _ = outbound_stopped.wait_for(|s| *s).await;
+    })
+    .context("invalid [outbound] settings")?;
+    tasks.push(critical(core.health(), "outbound sender", outbound));
     if config.outbound.relay.is_empty() {
         tracing::warn!("no [outbound] relay is configured: sent mail waits in the queue");
     }
@@ -178,6 +188,42 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         indexer,
         membership,
     })
+}
+
+/// How often [`Running::failed`] reads the node's health.
+const HEALTH_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a node whose critical part stopped keeps answering (`/health` saying
+/// unhealthy) before it shuts down: long enough for a health check to see why.
+pub const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// The longest a failed node waits for its orderly shutdown before it exits anyway.
+const FAILED_SHUTDOWN_LIMIT: Duration = Duration::from_secs(20);
+
+/// Awaits `task` in a task of its own, marking `component` failed when it ends while
+/// the node is not stopping. Awaiting the answer awaits `task`.
+fn critical(health: &Arc<Health>, component: &'static str, task: JoinHandle<()>) -> JoinHandle<()> {
+    let health = Arc::clone(health);
+    tokio::spawn(async move {
+        let outcome = task.await;
+        if !health.is_stopping() {
+            let reason = match outcome {
+                Ok(()) => "its task stopped".to_owned(),
+                Err(e) => format!("its task failed: {e}"),
+            };
+            health.fail(component, &reason);
+        }
+    })
+}
+
+/// The failed parts of a report, for a log line or an error.
+fn describe(report: &HealthReport) -> String {
+    report
+        .unhealthy
+        .iter()
+        .map(|u| format!("{}: {}", u.component, u.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Deploys the configured components whose slot has no active version yet.
@@ -274,9 +320,53 @@ async fn serve_http(
 }
 
 impl Running {
+    /// Serves until `stop` completes (then shuts down in order), or until a part
+    /// the node cannot live without stops: then, after [`EXIT_GRACE`], it shuts
+    /// down and answers an error naming the part, for the process to exit
+    /// non-zero and its supervisor to restart it.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let failed = tokio::select! {
+            () = stop => None,
+            report = self.failed() => Some(report),
+        };
+        let Some(report) = failed else {
+            return self.shutdown().await;
+        };
+        let what = describe(&report);
+        tracing::error!(
+            unhealthy = %what,
+            grace_secs = EXIT_GRACE.as_secs(),
+            "a part this node cannot live without stopped: exiting so that the supervisor restarts it"
+        );
+        tokio::time::sleep(EXIT_GRACE).await;
+        match tokio::time::timeout(FAILED_SHUTDOWN_LIMIT, self.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the shutdown of a failed node did not finish cleanly");
+            }
+            Err(_) => tracing::warn!("the shutdown of a failed node took too long"),
+        }
+        Err(anyhow::anyhow!(
+            "a part this node cannot live without stopped ({what}); exiting for the supervisor to restart the node"
+        ))
+    }
+
+    /// Completes once a critical part of the node has stopped, with the report.
+    pub async fn failed(&self) -> HealthReport {
+        loop {
+            let report = self.core.health().report();
+            if !report.is_healthy() {
+                return report;
+            }
+            tokio::time::sleep(HEALTH_EVERY).await;
+        }
+    }
+
     /// Stops accepting, lets the listeners finish, stops the pipeline, closes the
     /// store. Deliveries not processed yet stay in the store for the next start.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        // Parts stopping from now on are not failures.
+        self.core.health().stopping();
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;

@@ -21,6 +21,14 @@ impl Storage {
         self.stores.clone()
     }
 
+    /// Registers the embedded store's committer (when one is open) as a part the
+    /// node cannot live without (`caliopen_core::health`).
+    pub fn watch_health(&self, health: &caliopen_core::health::Health) {
+        if let Some(embedded) = &self.embedded {
+            health.probe("embedded store", embedded.failure_probe());
+        }
+    }
+
     /// Flushes and releases the embedded store, when one is open. The distributed
     /// backends need no closing: their connections end with the last handle.
     pub async fn close(self) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::express::Arrival as Announced;
 use super::port::Arrival;
+use crate::blob_refs::add_ref;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::tables::DELIVERIES;
@@ -84,6 +85,10 @@ impl<'de> Deserialize<'de> for BlobRef {
 impl Core {
     /// The user that receives mail for `address`, if any.
     pub async fn resolve_recipient(&self, address: &str) -> CoreResult<Option<Recipient>> {
+        // No identity has a longer address: unknown, without a read.
+        if address.trim().len() > crate::limits::MAX_ADDRESS_BYTES {
+            return Ok(None);
+        }
         Ok(self.resolve_address(address).await?.map(|r| Recipient {
             address: address.trim().to_lowercase(),
             user_id: r.user_id,
@@ -169,6 +174,7 @@ impl Core {
                     id.as_bytes().to_vec(),
                     encode(&pending),
                 );
+                add_ref(&mut batch, blob);
             }
             batch
         };

@@ -6,7 +6,8 @@
 //! 2. [`worker`]: pending deliveries are processed asynchronously through the
 //!    [`port::MailProcessor`] (the runtime's component chain) by whichever worker
 //!    is free; stores of one user are serialised by the user's lock, under which
-//!    (user, raw mail) and (user, Message-ID) are checked, so they give one message
+//!    (user, raw mail) is checked, so the same mail gives one message (a shared
+//!    Message-ID does not fold different mail)
 //!    however often, and however concurrently, the mail is delivered. `express`
 //!    keeps one user's backlog from holding back the other users' new mail.
 //! 3. [`store`]: the processed message, its discussion, counters, outbox entry and

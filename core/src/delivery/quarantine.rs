@@ -11,6 +11,22 @@ use crate::error::{CoreError, CoreResult};
 use crate::tables::{DELIVERIES, OUTBOX, QUARANTINE};
 use crate::{Core, now};
 
+/// Longest reason kept with a failed attempt, in bytes: a reason may quote the
+/// mail (a trap message, a header), which is stored once, in the mail.
+const MAX_REASON_BYTES: usize = 2048;
+
+/// `reason`, cut to [`MAX_REASON_BYTES`] on a character boundary.
+pub(crate) fn bounded_reason(reason: &str) -> String {
+    if reason.len() <= MAX_REASON_BYTES {
+        return reason.to_owned();
+    }
+    let mut end = MAX_REASON_BYTES;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &reason[..end], reason.len())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuarantinedDelivery {
     pub delivery: PendingDelivery,
@@ -28,12 +44,13 @@ impl Core {
         stage: &str,
         reason: &str,
     ) -> CoreResult<()> {
+        let reason = bounded_reason(reason);
         tracing::warn!(delivery = %pending.id, user = %pending.user_id, stage, reason, "delivery quarantined");
         let id = pending.id;
         let entry = QuarantinedDelivery {
             delivery: pending,
-            stage: stage.to_owned(),
-            reason: reason.to_owned(),
+            stage: bounded_reason(stage),
+            reason,
             quarantined_at: now(),
         };
         let mut batch = Batch::new();

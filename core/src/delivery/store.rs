@@ -5,6 +5,7 @@ use caliopen_storage_traits::{Batch, Scope};
 use uuid::Uuid;
 
 use super::{PendingDelivery, ProcessedMail};
+use crate::blob_refs::Releases;
 use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
@@ -17,7 +18,7 @@ use crate::model::user::UserStatus;
 use crate::model::{Discussion, Message, Notification};
 use crate::tables::{
     COUNTERS, DELIVERIES, DISCUSSION_MESSAGES, DISCUSSIONS, DISCUSSIONS_BY_DATE, MESSAGES,
-    MSGID_INDEX, NOTIFICATIONS, RAW_INDEX, counter,
+    MSGID_INDEX, NOTIFICATIONS, RAW_INDEX, counter, msgid_key,
 };
 use crate::{Core, now};
 
@@ -26,7 +27,7 @@ use crate::{Core, now};
 pub enum Stored {
     /// A new message.
     New(Uuid),
-    /// The user already has this mail (same raw bytes or same Message-ID).
+    /// The user already has this mail (the same raw bytes).
     Duplicate(Uuid),
 }
 
@@ -52,7 +53,13 @@ impl Core {
     /// pending delivery is removed in the same batch. Runs under the user's lock,
     /// so counters, the discussion summary and seen participants stay exact, and
     /// two deliveries of one mail processed side by side give one message: the
-    /// (user, raw mail) and (user, Message-ID) indexes are read again under it.
+    /// (user, raw mail) index is read again under it.
+    ///
+    /// Only the same raw bytes fold into an existing message. A Message-ID is
+    /// chosen by the sender: folding on it would let anyone who knows (or guesses)
+    /// the id of a mail before it arrives send another mail with that id first and
+    /// have the real one acknowledged, then dropped. Different mail with the same
+    /// Message-ID is stored as a message of its own, indexed beside the other.
     #[tracing::instrument(skip_all, fields(delivery = %pending.id, user = %pending.user_id))]
     pub(crate) async fn store_delivery(
         &self,
@@ -70,7 +77,10 @@ impl Core {
         batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
 
         if let Some(existing) = records.get(RAW_INDEX, scope, &raw_key).await? {
+            let mut releases = Releases::default();
+            releases.drop_ref(&mut batch, pending.raw.0);
             records.write(batch).await?;
+            releases.release(self).await;
             return Ok(Stored::Duplicate(
                 Uuid::from_slice(&existing).unwrap_or_default(),
             ));
@@ -79,14 +89,6 @@ impl Core {
             message: inbound,
             verdict,
         } = processed;
-        if let Some(msgid) = &inbound.external_references.message_id
-            && let Some(existing) = records.get(MSGID_INDEX, scope, msgid.as_bytes()).await?
-        {
-            let existing = Uuid::from_slice(&existing).unwrap_or_default();
-            batch.put(RAW_INDEX, scope, raw_key, existing.as_bytes().to_vec());
-            records.write(batch).await?;
-            return Ok(Stored::Duplicate(existing));
-        }
 
         let date_insert = now();
         let mut participants = inbound.participants;
@@ -141,15 +143,11 @@ impl Core {
             send_state: None,
         };
         let id = message.id;
+        // The message takes over the delivery's reference to the raw mail.
         batch.put(MESSAGES, scope, id.as_bytes().to_vec(), encode(&message));
         batch.put(RAW_INDEX, scope, raw_key, id.as_bytes().to_vec());
         if let Some(msgid) = &message.external_references.message_id {
-            batch.put(
-                MSGID_INDEX,
-                scope,
-                msgid.as_bytes().to_vec(),
-                id.as_bytes().to_vec(),
-            );
+            batch.put(MSGID_INDEX, scope, msgid_key(msgid, id), Vec::new());
         }
         self.discussion_batch(&mut batch, &message, true).await?;
         self.seen_participants_batch(

@@ -2,8 +2,9 @@
 //! queue that N workers take from, so every worker stays busy whichever users the
 //! mail is for. Deliveries of one user may run side by side: their component chains
 //! are independent, and their stores are serialised by the user's lock
-//! ([`Core::store_delivery`]), which also keeps (user, raw mail) and (user,
-//! Message-ID) to one message. In a cluster, a node dispatches only the deliveries
+//! ([`Core::store_delivery`]), which also keeps (user, raw mail) to one message.
+//! A delivery that fails, panics included, is retried with backoff and
+//! quarantined after the last attempt; none is retried forever. In a cluster, a node dispatches only the deliveries
 //! of the users it owns ([`Core::owns`]). Before each delivery in queue order, the
 //! dispatcher hands over the newly accepted deliveries of users with nothing in the
 //! workers' hands (`express`), so one user's backlog does not hold back the others.
@@ -19,8 +20,10 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::express::{Claims, Expedited};
+use super::quarantine::bounded_reason;
 use super::store::Stored;
 use super::{MailProcessor, PendingDelivery, ProcessingError};
+use crate::blob_refs::Releases;
 use crate::codec::{decode, encode};
 use crate::context::UserContext;
 use crate::error::{CoreError, CoreResult};
@@ -28,13 +31,18 @@ use crate::tables::DELIVERIES;
 use crate::{Core, now};
 
 /// The running pipeline; dropping it does not stop it, [`DeliveryWorkers::abort`] does.
+/// Its tasks are critical: should one end otherwise, the node reports itself
+/// unhealthy ([`crate::health`]).
 #[derive(Debug)]
 pub struct DeliveryWorkers {
     tasks: Vec<JoinHandle<()>>,
+    /// Set before the tasks are aborted: their ends are then not failures.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DeliveryWorkers {
     pub fn abort(&self) {
+        self.stopped.store(true, Ordering::Release);
         for t in &self.tasks {
             t.abort();
         }
@@ -74,12 +82,17 @@ impl Core {
         let (tx, rx) = mpsc::channel::<PendingDelivery>(2 * n);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let mut tasks = Vec::with_capacity(n + 1);
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         for _ in 0..n {
+            let guard = self
+                .health()
+                .guard_with("delivery workers", Arc::clone(&stopped));
             let rx = rx.clone();
             let core = self.clone();
             let processor = processor.clone();
             let in_flight = in_flight.clone();
             tasks.push(tokio::spawn(async move {
+                let _guard = guard;
                 loop {
                     // The lock is held only while waiting for the next delivery.
                     let Some(pending) = rx.lock().await.recv().await else {
@@ -97,16 +110,28 @@ impl Core {
                     // A delivery is mostly CPU work (the processor) and embedded-store
                     // reads: it runs on a blocking thread, where both may block, rather
                     // than hopping to the blocking pool for each read.
-                    let (core, processor) = (core.clone(), processor.clone());
+                    let attempt = pending.clone();
+                    let (worker_core, processor) = (core.clone(), processor.clone());
                     let runtime = tokio::runtime::Handle::current();
                     let done = tokio::task::spawn_blocking(move || {
                         blocking_allowed(|| {
-                            runtime.block_on(core.process_delivery(processor.as_ref(), pending));
+                            runtime.block_on(
+                                worker_core.process_delivery(processor.as_ref(), pending),
+                            );
                         });
                     })
                     .await;
-                    if let Err(e) = done {
-                        tracing::error!(delivery = %id, error = %e, "delivery task failed");
+                    match done {
+                        Ok(()) => {}
+                        // A panic is a failed attempt like any other: counted, retried
+                        // with backoff, quarantined with its reason after the last.
+                        Err(e) if e.is_panic() => {
+                            let reason = panic_reason(e.into_panic());
+                            if let Err(e) = core.record_crash(attempt, &reason).await {
+                                tracing::error!(delivery = %id, error = %e, "could not record a crashed delivery");
+                            }
+                        }
+                        Err(_) => tracing::warn!(delivery = %id, "delivery task cancelled"),
                     }
                     in_flight
                         .lock()
@@ -116,10 +141,14 @@ impl Core {
             }));
         }
         let core = self.clone();
+        let guard = self
+            .health()
+            .guard_with("delivery dispatcher", Arc::clone(&stopped));
         tasks.push(tokio::spawn(async move {
+            let _guard = guard;
             core.dispatch(tx, in_flight).await;
         }));
-        DeliveryWorkers { tasks }
+        DeliveryWorkers { tasks, stopped }
     }
 
     async fn dispatch(&self, queue: mpsc::Sender<PendingDelivery>, in_flight: InFlight) {
@@ -258,12 +287,15 @@ impl Core {
     ) -> Result<Stored, DeliveryFailure> {
         if let Some(existing) = self.message_for_raw(pending).await? {
             let mut batch = Batch::new();
+            let mut releases = Releases::default();
             batch.delete(DELIVERIES, Scope::Global, pending.id.as_bytes().to_vec());
+            releases.drop_ref(&mut batch, pending.raw.0);
             self.stores()
                 .records
                 .write(batch)
                 .await
                 .map_err(CoreError::from)?;
+            releases.release(self).await;
             return Ok(Stored::Duplicate(existing));
         }
         let raw = self
@@ -300,12 +332,39 @@ impl Core {
         Ok(self.store_delivery(pending, processed).await?)
     }
 
+    /// Counts a delivery whose processing panicked as a failed attempt. The
+    /// delivery is read again first: the panic may have come after it was stored
+    /// (then nothing is left to do), and its record is the one to count on.
+    #[tracing::instrument(skip_all, fields(delivery = %attempt.id, user = %attempt.user_id))]
+    async fn record_crash(&self, attempt: PendingDelivery, reason: &str) -> CoreResult<()> {
+        tracing::error!(
+            reason,
+            "processing a delivery panicked; it counts as a failed attempt"
+        );
+        let Some(stored) = self
+            .stores()
+            .records
+            .get(DELIVERIES, Scope::Global, attempt.id.as_bytes())
+            .await?
+        else {
+            return Ok(());
+        };
+        let pending: PendingDelivery = decode(DELIVERIES.name, &stored)?;
+        self.retry_later(
+            pending,
+            "delivery",
+            &format!("processing panicked: {reason}"),
+        )
+        .await
+    }
+
     async fn retry_later(
         &self,
         mut pending: PendingDelivery,
         stage: &str,
         reason: &str,
     ) -> CoreResult<()> {
+        let reason = &bounded_reason(reason);
         let cfg = &self.config().delivery;
         pending.attempts += 1;
         if pending.attempts >= cfg.max_attempts {
@@ -331,6 +390,17 @@ impl Core {
     }
 }
 
+/// The text of a panic.
+fn panic_reason(panic: Box<dyn std::any::Any + Send>) -> String {
+    match panic.downcast::<String>() {
+        Ok(text) => *text,
+        Err(panic) => panic.downcast_ref::<&str>().map_or_else(
+            || "a panic without a message".to_owned(),
+            |s| (*s).to_owned(),
+        ),
+    }
+}
+
 /// Why one attempt failed.
 enum DeliveryFailure {
     Transient { stage: String, reason: String },
@@ -340,7 +410,9 @@ enum DeliveryFailure {
 impl From<CoreError> for DeliveryFailure {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::Corrupt { .. } => Self::Permanent {
+            // Retrying cannot help: a damaged record, or something in the mail the
+            // store refuses (a value too long to store).
+            CoreError::Corrupt { .. } | CoreError::Invalid { .. } => Self::Permanent {
                 stage: "storage".into(),
                 reason: e.to_string(),
             },

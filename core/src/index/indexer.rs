@@ -59,9 +59,37 @@ impl Core {
         if taken == 0 {
             return Ok(0);
         }
-        self.stores().search.apply(&ops).await?;
+        self.apply_or_skip(&ops).await?;
         records.write(done).await?;
         Ok(taken)
+    }
+
+    /// Applies `ops` to the search index. When the index refuses them for good (a
+    /// document it cannot take), they are applied one by one and those refused for
+    /// good are dropped with an error in the log, since one of them would
+    /// otherwise hold back every later entry forever; `caliopen reindex` rebuilds
+    /// from the records. A temporary failure is returned, to retry them all.
+    async fn apply_or_skip(&self, ops: &[IndexOp]) -> CoreResult<()> {
+        let search = &self.stores().search;
+        match search.apply(ops).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index refused a batch; applying it entry by entry");
+            }
+        }
+        for op in ops {
+            match search.apply(std::slice::from_ref(op)).await {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => return Err(e.into()),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    user = %op_user(op),
+                    "the search index refused an entry for good: dropped (`caliopen reindex` rebuilds the index)"
+                ),
+            }
+        }
+        Ok(())
     }
 
     /// Applies every pending outbox entry (tests and `reindex` use it to wait).
@@ -100,10 +128,13 @@ impl Core {
     /// and every second in case another node wrote some. After a partial batch it
     /// lets `commit_interval` pass while entries keep coming, so that a stream of
     /// mail makes a few large commits rather than one small commit (and index
-    /// segment) per message.
+    /// segment) per message. The task is critical ([`crate::health`]): should it
+    /// end otherwise than by the node stopping, the node reports itself unhealthy.
     pub fn spawn_indexer(&self) -> JoinHandle<()> {
         let core = self.clone();
+        let guard = self.health().guard("indexer");
         tokio::spawn(async move {
+            let _guard = guard;
             let mut failures = 0u32;
             let interval = core.config().index.commit_interval;
             loop {

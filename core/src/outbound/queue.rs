@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::blob_refs::Releases;
 use crate::codec::{decode, encode};
 use crate::delivery::accept::BlobRef;
 use crate::error::{CoreError, CoreResult};
@@ -124,15 +125,18 @@ impl Core {
             None => None,
         };
         let mut batch = Batch::new();
+        let mut releases = Releases::default();
         let mut next = job.clone();
         let state = match &outcome {
             RelayOutcome::Sent => {
                 batch.delete(OUTBOUND, Scope::Global, job.id.as_bytes().to_vec());
+                releases.drop_ref(&mut batch, job.raw.0);
                 tracing::info!(recipients = job.recipients.len(), "message sent");
                 SendState::Sent { at: now() }
             }
             RelayOutcome::Permanent(reason) => {
                 batch.delete(OUTBOUND, Scope::Global, job.id.as_bytes().to_vec());
+                releases.drop_ref(&mut batch, job.raw.0);
                 tracing::warn!(reason, "message bounced");
                 SendState::Bounced {
                     reason: reason.clone(),
@@ -140,6 +144,7 @@ impl Core {
             }
             RelayOutcome::Transient(reason) if job.attempts + 1 >= MAX_ATTEMPTS => {
                 batch.delete(OUTBOUND, Scope::Global, job.id.as_bytes().to_vec());
+                releases.drop_ref(&mut batch, job.raw.0);
                 SendState::Bounced {
                     reason: format!("{reason} (gave up after {} attempts)", job.attempts + 1),
                 }
@@ -205,6 +210,7 @@ impl Core {
             put_notification(&mut batch, &notice);
         }
         self.stores().records.write(batch).await?;
+        releases.release(self).await;
         self.wake_indexer();
         Ok(())
     }

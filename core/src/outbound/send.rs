@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::port::{OutboundAttachment, OutboundDraft};
 use super::queue::OutboundJob;
+use crate::blob_refs::add_ref;
 use crate::codec::encode;
 use crate::context::UserContext;
 use crate::delivery::ProcessingError;
@@ -15,8 +16,7 @@ use crate::index::documents::message_document;
 use crate::index::outbox;
 use crate::model::message::SendState;
 use crate::model::{Message, Participant, ParticipantRole};
-use crate::service::message_state::hex_key;
-use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX};
+use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX, msgid_key};
 use crate::{Core, now};
 
 impl Core {
@@ -57,7 +57,7 @@ impl Core {
                 "the broker cannot render mail right now: {reason}"
             )),
         })?;
-        let blob = self.stores().blobs.put(&raw).await?;
+        let blob = blob_id(&raw).await?;
 
         let date = now();
         message.is_draft = false;
@@ -78,16 +78,11 @@ impl Core {
         batch.put(
             RAW_INDEX,
             scope,
-            hex_key(&blob.to_string()),
+            blob.as_bytes().to_vec(),
             message.id.as_bytes().to_vec(),
         );
         if let Some(msgid) = &message.external_references.message_id {
-            batch.put(
-                MSGID_INDEX,
-                scope,
-                msgid.as_bytes().to_vec(),
-                message.id.as_bytes().to_vec(),
-            );
+            batch.put(MSGID_INDEX, scope, msgid_key(msgid, message.id), Vec::new());
         }
         outbox(
             &mut batch,
@@ -128,7 +123,14 @@ impl Core {
             job.id.as_bytes().to_vec(),
             encode(&job),
         );
-        self.stores().records.write(batch).await?;
+        // The sent copy and the job each point at the rendered mail, written with it.
+        add_ref(&mut batch, blob);
+        add_ref(&mut batch, blob);
+        let stores = self.stores();
+        stores
+            .blobs
+            .put_then_write(&raw, stores.records.as_ref(), Box::new(move |_| batch))
+            .await?;
         self.wake_indexer();
         self.inner.outbound_wake.notify_one();
         tracing::info!(job = %job.id, recipients = job.recipients.len(), size = raw.len(), "message queued for sending");
@@ -210,6 +212,17 @@ impl Core {
             attachments,
         })
     }
+}
+
+/// The id `data` will have as a blob, hashed off the async threads when large.
+pub(crate) async fn blob_id(data: &[u8]) -> CoreResult<BlobId> {
+    if data.len() < 256 * 1024 {
+        return Ok(BlobId::of(data));
+    }
+    let data = data.to_vec();
+    tokio::task::spawn_blocking(move || BlobId::of(&data))
+        .await
+        .map_err(|e| CoreError::NotConfigured(format!("hashing a blob failed: {e}")))
 }
 
 /// The envelope recipients: To, Cc and Bcc addresses, each once.

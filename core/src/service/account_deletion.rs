@@ -9,25 +9,30 @@
 //!    documents;
 //! 2. every session and reset token of the user is deleted;
 //! 3. every per-user table ([`crate::tables::USER_TABLES`]) is emptied, in
-//!    batches;
-//! 4. the user's pending and quarantined deliveries, then the user record, go.
+//!    batches (each message's blob references dropped in the batch deleting it);
+//! 4. the user's pending and quarantined deliveries (with their references),
+//!    then the user record, go.
 //!
-//! Blobs (raw mail, attachments) stay: they are content-addressed and may be
-//! shared with other users; collecting unreferenced blobs is a sweep of its own.
+//! Blobs (raw mail, attachments) go with the last reference to them: a mail the
+//! user shared with others stays for them (`crate::blob_refs`).
 
 use caliopen_storage_traits::search::IndexOp;
-use caliopen_storage_traits::{Batch, Scan, Scope, Table};
+use caliopen_storage_traits::{Batch, BlobId, Scan, Scope, Table};
 use uuid::Uuid;
 
 use super::account::{NS_RESET, NS_RESET_BY_USER};
+use super::attachments::MAX_ATTACHMENTS;
 use crate::Core;
+use crate::blob_refs::{Releases, message_blobs};
 use crate::codec::{decode, encode};
 use crate::delivery::{PendingDelivery, QuarantinedDelivery};
 use crate::error::CoreResult;
 use crate::index::outbox;
-use crate::model::Identity;
 use crate::model::user::UserStatus;
-use crate::tables::{ADDRESSES, DELIVERIES, IDENTITIES, QUARANTINE, USER_TABLES, USERNAMES, USERS};
+use crate::model::{Identity, Message};
+use crate::tables::{
+    ADDRESSES, DELIVERIES, IDENTITIES, MESSAGES, QUARANTINE, USER_TABLES, USERNAMES, USERS,
+};
 
 impl Core {
     /// Deletes a user and everything of theirs (see the module docs). The caller
@@ -58,6 +63,8 @@ impl Core {
         }
         addresses.sort();
         addresses.dedup();
+        // Only an address short enough for an identity can be in the table.
+        addresses.retain(|a| a.len() <= crate::limits::MAX_ADDRESS_BYTES);
         for address in addresses {
             if self
                 .resolve_address(&address)
@@ -86,39 +93,59 @@ impl Core {
 
         let pending = self
             .global_keys(DELIVERIES, |v| {
-                decode::<PendingDelivery>(DELIVERIES.name, v).map(|d| d.user_id == user_id)
+                let d = decode::<PendingDelivery>(DELIVERIES.name, v)?;
+                Ok((d.user_id == user_id).then_some(d.raw.0))
             })
             .await?;
         let quarantined = self
             .global_keys(QUARANTINE, |v| {
-                decode::<QuarantinedDelivery>(QUARANTINE.name, v)
-                    .map(|q| q.delivery.user_id == user_id)
+                let q = decode::<QuarantinedDelivery>(QUARANTINE.name, v)?;
+                Ok((q.delivery.user_id == user_id).then_some(q.delivery.raw.0))
             })
             .await?;
-        let mut keys: Vec<(Table, Vec<u8>)> =
-            pending.into_iter().map(|k| (DELIVERIES, k)).collect();
-        keys.extend(quarantined.into_iter().map(|k| (QUARANTINE, k)));
-        keys.push((USERS, user_id.as_bytes().to_vec()));
-        for chunk in keys.chunks(Batch::MAX_OPS) {
+        let mut keys: Vec<(Table, Vec<u8>, Option<BlobId>)> = pending
+            .into_iter()
+            .map(|(k, raw)| (DELIVERIES, k, Some(raw)))
+            .collect();
+        keys.extend(
+            quarantined
+                .into_iter()
+                .map(|(k, raw)| (QUARANTINE, k, Some(raw))),
+        );
+        keys.push((USERS, user_id.as_bytes().to_vec(), None));
+        // Each key with its reference: a deletion and two operations.
+        for chunk in keys.chunks(Batch::MAX_OPS / 3) {
             let mut batch = Batch::new();
-            for (table, key) in chunk {
+            let mut releases = Releases::default();
+            for (table, key, raw) in chunk {
                 batch.delete(*table, Scope::Global, key.clone());
+                if let Some(raw) = raw {
+                    releases.drop_ref(&mut batch, *raw);
+                }
             }
             self.stores().records.write(batch).await?;
+            releases.release(self).await;
         }
         tracing::info!(%user_id, "account deleted");
         Ok(())
     }
 
-    /// Deletes every record of one user table, a batch at a time.
+    /// Deletes every record of one user table, a batch at a time; a message's
+    /// blob references go in the batch that deletes it.
     async fn empty_user_table(&self, table: Table, user_id: Uuid) -> CoreResult<()> {
         let scope = Scope::User(user_id);
         let mut previous_first: Option<Vec<u8>> = None;
+        // A message may count up to 1 + MAX_ATTACHMENTS blobs, two operations each.
+        let page_size = if table == MESSAGES {
+            Batch::MAX_OPS / (1 + 2 * (1 + MAX_ATTACHMENTS))
+        } else {
+            Batch::MAX_OPS
+        };
         loop {
             let page = self
                 .stores()
                 .records
-                .scan(table, scope, Scan::all(Batch::MAX_OPS))
+                .scan(table, scope, Scan::all(page_size))
                 .await?;
             let Some((first, _)) = page.items.first() else {
                 return Ok(());
@@ -131,23 +158,32 @@ impl Core {
             }
             previous_first = Some(first.clone());
             let mut batch = Batch::new();
-            for (key, _) in page.items {
+            let mut releases = Releases::default();
+            for (key, value) in page.items {
+                if table == MESSAGES {
+                    let message: Message = decode(MESSAGES.name, &value)?;
+                    for blob in message_blobs(&message) {
+                        releases.drop_ref(&mut batch, blob);
+                    }
+                }
                 batch.delete(table, scope, key);
             }
             self.stores().records.write(batch).await?;
+            releases.release(self).await;
         }
     }
 
-    /// The keys of a global table whose records `pick` selects.
-    async fn global_keys(
+    /// The keys of a global table whose records `pick` selects, with what it
+    /// picked of them.
+    async fn global_keys<T>(
         &self,
         table: Table,
-        pick: impl Fn(&[u8]) -> CoreResult<bool>,
-    ) -> CoreResult<Vec<Vec<u8>>> {
+        pick: impl Fn(&[u8]) -> CoreResult<Option<T>>,
+    ) -> CoreResult<Vec<(Vec<u8>, T)>> {
         let mut out = Vec::new();
         self.visit_records(table, Scope::Global, Scan::all(1000), |key, value| {
-            if pick(value)? {
-                out.push(key.to_vec());
+            if let Some(picked) = pick(value)? {
+                out.push((key.to_vec(), picked));
             }
             Ok(())
         })

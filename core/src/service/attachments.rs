@@ -5,8 +5,9 @@
 //! [`PartReader`] port (the runtime's parser component, in its sandbox), at
 //! most [`PART_READS`] at once on a node; the others wait their turn. A draft's
 //! attachment was uploaded as a blob of its own, so core answers its bytes.
-//! Uploaded bytes are stored before the draft that points at them; deleting an
-//! attachment leaves the content-addressed blob, which other records may share.
+//! Uploaded bytes are stored with the draft that points at them and counts them;
+//! deleting an attachment drops its count, and the blob goes once nothing else
+//! counts it (`blob_refs`).
 
 use std::fmt;
 
@@ -15,9 +16,9 @@ use caliopen_storage_traits::search::{Document, IndexOp};
 use caliopen_storage_traits::{Batch, BlobId, Scope};
 use uuid::Uuid;
 
-use super::message_state::hex_key;
 use super::validate;
 use crate::Core;
+use crate::blob_refs::{Releases, add_ref};
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
@@ -81,7 +82,7 @@ impl Core {
         new: NewAttachment,
     ) -> CoreResult<Attachment> {
         let _guard = self.lock_user(user_id).await;
-        let mut message = self.draft(user_id, message_id).await?;
+        let message = self.draft(user_id, message_id).await?;
         let file_name = file_name(&new.file_name)?;
         let content_type = content_type(&new.content_type)?;
         if new.content.is_empty() {
@@ -99,8 +100,7 @@ impl Core {
                 format!("a draft holds at most {MAX_ATTACHMENTS}"),
             ));
         }
-        let blob = self.stores().blobs.put(&new.content).await?;
-        let attachment = Attachment {
+        let mut attachment = Attachment {
             index: message
                 .attachments
                 .iter()
@@ -113,10 +113,28 @@ impl Core {
             is_inline: new.is_inline,
             content_id: None,
             part_index: None,
-            blob: Some(blob.to_string()),
+            blob: None,
         };
-        message.attachments.push(attachment.clone());
-        self.write_draft_attachments(&message, 1).await?;
+        // The draft points at the bytes and counts them, written with them.
+        let (mut draft, added) = (message, attachment.clone());
+        let stores = self.stores();
+        let blob = stores
+            .blobs
+            .put_then_write(
+                &new.content,
+                stores.records.as_ref(),
+                Box::new(move |blob| {
+                    let mut added = added;
+                    added.blob = Some(blob.to_string());
+                    draft.attachments.push(added);
+                    let mut batch = draft_batch(&draft, 1);
+                    add_ref(&mut batch, blob);
+                    batch
+                }),
+            )
+            .await?;
+        self.wake_indexer();
+        attachment.blob = Some(blob.to_string());
         Ok(attachment)
     }
 
@@ -139,15 +157,26 @@ impl Core {
     ) -> CoreResult<()> {
         let _guard = self.lock_user(user_id).await;
         let mut message = self.draft(user_id, message_id).await?;
-        let before = message.attachments.len();
-        message.attachments.retain(|a| a.index != index);
-        if message.attachments.len() == before {
+        let (gone, kept): (Vec<_>, Vec<_>) = message
+            .attachments
+            .into_iter()
+            .partition(|a| a.index == index);
+        message.attachments = kept;
+        if gone.is_empty() {
             return Err(CoreError::not_found(
                 "attachment",
                 format!("{message_id}/{index}"),
             ));
         }
-        self.write_draft_attachments(&message, -1).await
+        let mut batch = draft_batch(&message, -1);
+        let mut releases = Releases::default();
+        for blob in gone.iter().filter_map(|a| a.blob.as_deref()?.parse().ok()) {
+            releases.drop_ref(&mut batch, blob);
+        }
+        self.stores().records.write(batch).await?;
+        releases.release(self).await;
+        self.wake_indexer();
+        Ok(())
     }
 
     /// An attachment of one of the user's messages with its content (see the module docs).
@@ -214,7 +243,7 @@ impl Core {
         let owner = self
             .stores()
             .records
-            .get(RAW_INDEX, Scope::User(user_id), &hex_key(raw_msg_id))
+            .get(RAW_INDEX, Scope::User(user_id), id.as_bytes())
             .await?
             .and_then(|v| Uuid::from_slice(&v).ok())
             .ok_or_else(not_found)?;
@@ -239,36 +268,35 @@ impl Core {
         Ok(message)
     }
 
-    /// Stores a draft whose attachments changed by `delta`, with its discussion's count.
-    async fn write_draft_attachments(&self, message: &Message, delta: i64) -> CoreResult<()> {
-        let scope = Scope::User(message.user_id);
-        let mut batch = Batch::new();
-        batch
-            .put(
-                MESSAGES,
-                scope,
-                message.id.as_bytes().to_vec(),
-                encode(message),
-            )
-            .add(
-                COUNTERS,
-                scope,
-                counter::discussion_attachments(&message.discussion_id),
-                delta,
-            );
-        outbox(
-            &mut batch,
-            &IndexOp::Upsert(Document::Message(message_document(message))),
-        );
-        self.stores().records.write(batch).await?;
-        self.wake_indexer();
-        Ok(())
-    }
-
     async fn blob(&self, id: &str) -> CoreResult<Option<Vec<u8>>> {
         let id: BlobId = id.parse()?;
         Ok(self.stores().blobs.get(&id).await?)
     }
+}
+
+/// The batch storing a draft whose attachments changed by `delta`, with its
+/// discussion's count and its search outbox entry.
+fn draft_batch(message: &Message, delta: i64) -> Batch {
+    let scope = Scope::User(message.user_id);
+    let mut batch = Batch::new();
+    batch
+        .put(
+            MESSAGES,
+            scope,
+            message.id.as_bytes().to_vec(),
+            encode(message),
+        )
+        .add(
+            COUNTERS,
+            scope,
+            counter::discussion_attachments(&message.discussion_id),
+            delta,
+        );
+    outbox(
+        &mut batch,
+        &IndexOp::Upsert(Document::Message(message_document(message))),
+    );
+    batch
 }
 
 /// A file name: 1 to 255 characters, no path separators or control characters.

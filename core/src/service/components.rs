@@ -8,8 +8,10 @@ use caliopen_storage_traits::{Batch, BlobId, Scan, Scope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::blob_refs::add_ref;
 use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
+use crate::limits;
 use crate::tables::{COMPONENTS, SLOTS};
 use crate::{Core, now};
 
@@ -62,8 +64,7 @@ impl Core {
             }
             return Ok(());
         }
-        let blob = self.stores().blobs.put(wasm).await?;
-        if blob.to_string() != record.digest {
+        if BlobId::of(wasm).to_string() != record.digest {
             return Err(CoreError::invalid(
                 "digest",
                 "does not match the component bytes",
@@ -73,10 +74,23 @@ impl Core {
         batch.put(
             COMPONENTS,
             Scope::Global,
-            component_key(&record.name, &record.version),
+            component_key(&record.name, &record.version)?,
             encode(record),
         );
-        Ok(self.stores().records.write(batch).await?)
+        let stores = self.stores();
+        stores
+            .blobs
+            .put_then_write(
+                wasm,
+                stores.records.as_ref(),
+                Box::new(move |blob| {
+                    // A stored version is never deleted: its bytes always count.
+                    add_ref(&mut batch, blob);
+                    batch
+                }),
+            )
+            .await?;
+        Ok(())
     }
 
     /// A stored component version, if any.
@@ -88,7 +102,7 @@ impl Core {
         match self
             .stores()
             .records
-            .get(COMPONENTS, Scope::Global, &component_key(name, version))
+            .get(COMPONENTS, Scope::Global, &component_key(name, version)?)
             .await?
         {
             Some(bytes) => decode(COMPONENTS.name, &bytes).map(Some),
@@ -121,6 +135,7 @@ impl Core {
 
     /// The state of one slot (empty when never used).
     pub async fn slot(&self, slot: &str) -> CoreResult<SlotState> {
+        limits::check("slot", slot, limits::MAX_SLOT_BYTES)?;
         match self
             .stores()
             .records
@@ -186,6 +201,9 @@ impl Core {
     }
 }
 
-fn component_key(name: &str, version: &str) -> Vec<u8> {
-    Key::new().str(name).str(version).build()
+/// The key of a component version; a name or version over its limit is refused.
+fn component_key(name: &str, version: &str) -> CoreResult<Vec<u8>> {
+    limits::check("name", name, limits::MAX_COMPONENT_NAME_BYTES)?;
+    limits::check("version", version, limits::MAX_COMPONENT_VERSION_BYTES)?;
+    Ok(Key::new().str(name).str(version).build())
 }

@@ -211,7 +211,13 @@ impl Core {
         user_id: Uuid,
         address: &str,
     ) -> CoreResult<Vec<Uuid>> {
-        let prefix = Key::new().str(&address.trim().to_lowercase()).build();
+        let address = address.trim().to_lowercase();
+        // Contact addresses are validated, so no contact has a longer one (a
+        // header of any length may ask).
+        if !crate::limits::may_exist(&address, crate::limits::MAX_ADDRESS_BYTES) {
+            return Ok(Vec::new());
+        }
+        let prefix = Key::new().str(&address).build();
         let len = prefix.len();
         let page = self
             .stores()

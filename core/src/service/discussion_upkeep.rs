@@ -22,6 +22,9 @@ impl Core {
         user_id: Uuid,
         discussion_id: &str,
     ) -> CoreResult<Vec<Uuid>> {
+        if !crate::limits::may_exist(discussion_id, crate::limits::DISCUSSION_ID_LEN) {
+            return Ok(Vec::new());
+        }
         let prefix = Key::new().str(discussion_id).build();
         let len = prefix.len();
         let mut ids = Vec::new();

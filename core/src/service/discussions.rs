@@ -122,6 +122,9 @@ impl Core {
         user_id: Uuid,
         discussion_id: &str,
     ) -> CoreResult<DiscussionView> {
+        if !crate::limits::may_exist(discussion_id, crate::limits::DISCUSSION_ID_LEN) {
+            return Err(CoreError::not_found("discussion", "(too long)"));
+        }
         let bytes = self
             .stores()
             .records

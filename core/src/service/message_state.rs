@@ -8,12 +8,14 @@ use caliopen_storage_traits::{Batch, Scope};
 use uuid::Uuid;
 
 use crate::Core;
+use crate::blob_refs::{Releases, message_blobs};
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
 use crate::model::Message;
-use crate::tables::{COUNTERS, MESSAGES, MSGID_INDEX, RAW_INDEX, counter};
+use crate::tables::{COUNTERS, MESSAGES, MSGID_INDEX, RAW_INDEX, counter, msgid_key};
+use caliopen_storage_traits::limits::MAX_KEY_BYTES;
 
 /// What `POST /v2/messages/{id}/actions` may ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,8 +130,9 @@ impl Core {
 
     /// Deletes one of the user's messages, draft or received: it leaves its
     /// discussion (which disappears when it was the last message), the counters,
-    /// the raw-mail and Message-ID indexes, and the search index. The raw mail and
-    /// attachment blobs stay: they are content-addressed and may be shared.
+    /// the raw-mail and Message-ID indexes, and the search index. Its raw mail and
+    /// attachment blobs go too, unless something else still counts them (they are
+    /// content-addressed and may be shared: see `blob_refs`).
     #[tracing::instrument(skip(self))]
     pub async fn delete_message(&self, user_id: Uuid, message_id: Uuid) -> CoreResult<()> {
         let _guard = self.lock_user(user_id).await;
@@ -138,14 +141,19 @@ impl Core {
         let records = &self.stores().records;
         let mut batch = Batch::new();
         batch.delete(MESSAGES, scope, message.id.as_bytes().to_vec());
-        // The indexes are dropped only where they point at this message.
-        let raw_key = message.raw_msg_id.as_deref().map(hex_key);
-        let msgid_key = message
+        if let Some(msgid) = &message.external_references.message_id {
+            batch.delete(MSGID_INDEX, scope, msgid_key(msgid, message.id));
+        }
+        // The single-valued indexes are dropped only where they point at this
+        // message (the Message-ID one as earlier versions wrote it, too).
+        let raw_key = message.raw_msg_id.as_deref().and_then(hex_key);
+        let legacy_msgid_key = message
             .external_references
             .message_id
             .as_ref()
+            .filter(|m| !m.is_empty() && m.len() <= MAX_KEY_BYTES)
             .map(|m| m.as_bytes().to_vec());
-        for (table, key) in [(RAW_INDEX, raw_key), (MSGID_INDEX, msgid_key)] {
+        for (table, key) in [(RAW_INDEX, raw_key), (MSGID_INDEX, legacy_msgid_key)] {
             if let Some(key) = key
                 && records.get(table, scope, &key).await?.as_deref() == Some(message.id.as_bytes())
             {
@@ -165,17 +173,22 @@ impl Core {
                 id: message.id,
             },
         );
+        let mut releases = Releases::default();
+        for blob in message_blobs(&message) {
+            releases.drop_ref(&mut batch, blob);
+        }
         records.write(batch).await?;
+        releases.release(self).await;
         self.wake_indexer();
         Ok(())
     }
 }
 
-/// The raw-index key of a raw mail id (the blob id's bytes; the hex text when it
-/// is not one, which then matches nothing).
-pub(crate) fn hex_key(raw_msg_id: &str) -> Vec<u8> {
-    match raw_msg_id.parse::<caliopen_storage_traits::BlobId>() {
-        Ok(id) => id.as_bytes().to_vec(),
-        Err(_) => raw_msg_id.as_bytes().to_vec(),
-    }
+/// The raw-index key of a raw mail id (the blob id's bytes); none when it is not
+/// one, since then no raw mail has it.
+pub(crate) fn hex_key(raw_msg_id: &str) -> Option<Vec<u8>> {
+    raw_msg_id
+        .parse::<caliopen_storage_traits::BlobId>()
+        .ok()
+        .map(|id| id.as_bytes().to_vec())
 }

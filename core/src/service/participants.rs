@@ -2,7 +2,8 @@
 //! contacts and from the addresses seen in their mail.
 //!
 //! Every stored delivery updates, in its own batch, one [`SeenParticipant`]
-//! record per address it involves (a count and the last display name), so
+//! record per address it involves (a count and the last display name; keyed by
+//! `limits::mail_key`, so an address of any length is counted), so
 //! suggesting is a read of two small per-user tables, never a search of the
 //! messages. Deleting a message does not lower the counts: they say what the
 //! user's mail involved, and only feed suggestions.
@@ -15,6 +16,7 @@ use super::validate;
 use crate::Core;
 use crate::codec::{decode, encode};
 use crate::error::{CoreError, CoreResult};
+use crate::limits::mail_key;
 use crate::model::participant::{ParticipantSuggestion, SeenParticipant, SuggestionSource};
 use crate::model::{Contact, Participant, ParticipantRole};
 use crate::tables::{CONTACTS, SEEN_PARTICIPANTS};
@@ -45,7 +47,7 @@ impl Core {
             let mut seen = match self
                 .stores()
                 .records
-                .get(SEEN_PARTICIPANTS, scope, address.as_bytes())
+                .get(SEEN_PARTICIPANTS, scope, &mail_key(&address))
                 .await?
             {
                 Some(bytes) => decode(SEEN_PARTICIPANTS.name, &bytes)?,
@@ -62,12 +64,7 @@ impl Core {
             if !p.label.trim().is_empty() {
                 seen.label = p.label.trim().to_owned();
             }
-            batch.put(
-                SEEN_PARTICIPANTS,
-                scope,
-                address.as_bytes().to_vec(),
-                encode(&seen),
-            );
+            batch.put(SEEN_PARTICIPANTS, scope, mail_key(&address), encode(&seen));
             done.push(address);
         }
         Ok(())

@@ -48,6 +48,9 @@ impl Core {
 
     /// One of the user's tags by name.
     pub async fn tag(&self, user_id: Uuid, name: &str) -> CoreResult<Tag> {
+        if !crate::limits::may_exist(name, crate::limits::MAX_TAG_NAME_BYTES) {
+            return Err(CoreError::not_found("tag", "(too long)"));
+        }
         let bytes = self
             .stores()
             .records

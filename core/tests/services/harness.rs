@@ -240,7 +240,8 @@ struct Concurrency {
 /// A test double of the component chain: reads a few header lines. `X-Attach:
 /// name; type` adds an attachment (part index = its position + 1); `X-Spam: yes`
 /// makes the verdict spam; `X-Importance: n` sets the importance level;
-/// `X-Processing-Ms: n` makes processing take that long.
+/// `X-Processing-Ms: n` makes processing take that long; `X-Panic: why` makes it
+/// panic, as a bug in the chain would.
 #[derive(Debug)]
 struct HeaderProcessor {
     processing: Arc<Concurrency>,
@@ -286,6 +287,7 @@ impl MailProcessor for HeaderProcessor {
                         Some(value.trim_matches(['<', '>']).to_owned());
                 }
                 "x-spam" => verdict.is_spam = value == "yes",
+                "x-panic" => panic!("the test chain panics: {value}"),
                 "x-importance" => verdict.importance_level = value.parse().unwrap_or(0),
                 "x-attach" => {
                     let (file_name, content_type) = value

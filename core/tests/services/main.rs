@@ -5,6 +5,7 @@
 //! double of the component chain (`harness::HeaderProcessor`).
 
 mod account;
+mod blob_deletion;
 mod cluster;
 mod contacts;
 mod delivery;
@@ -12,6 +13,8 @@ mod devices;
 mod discussions;
 mod drafts;
 mod harness;
+mod health;
+mod hostile_mail;
 mod identities;
 mod isolation;
 mod messages;

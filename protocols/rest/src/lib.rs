@@ -15,11 +15,14 @@
 //!   (`{"errors": [{code, message, name}]}`), mapped from core's typed errors.
 //! - [`routes`]: one module per resource.
 //! - [`views`]: the JSON shapes of the spec, built from core's model.
+//! - [`health`]: `GET /health`, outside the API: whether the node's critical
+//!   parts still run.
 
 pub mod auth;
 pub mod client;
 pub mod error;
 pub mod headers;
+pub mod health;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -34,10 +37,11 @@ pub use state::AppState;
 /// Request bodies above this size are refused with 413 (attachments excepted).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The API router. Everything lives under `/api`.
+/// The API router. Everything lives under `/api`, but `/health`.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/api", routes::api())
+        .route("/health", axum::routing::get(health::health))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(reads_in_place))

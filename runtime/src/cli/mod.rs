@@ -89,9 +89,12 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let running = server::start(config).await?;
-    wait_for_signal().await;
-    tracing::info!("shutting down");
-    running.shutdown().await
+    running
+        .run_until(async {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+        })
+        .await
 }
 
 async fn wait_for_signal() {

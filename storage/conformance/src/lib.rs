@@ -6,10 +6,15 @@
 //! that panics with a message naming the backend and the broken rule.
 //!
 //! - [`records`]: reads and writes, scopes, counters, batch validation.
+//! - [`limits`]: key lengths: the longest allowed is stored, a longer one (up to
+//!   past what an engine asserts on) is refused in every operation and the store
+//!   goes on serving.
 //! - [`order`]: bytewise key order and paging (prefixes, cursors, limits, reverse).
 //! - [`concurrency`]: concurrent writers with exact counters; batches never seen half
 //!   applied.
 //! - [`blobs`]: content addressing, idempotent puts, large blobs.
+//! - [`blob_refs`]: a blob is never deleted while counted, even beside a new
+//!   reference added at the same time.
 //! - [`ephemeral`]: time to live, namespaces, increment windows (short real sleeps).
 //! - [`search`]: the query semantics of `caliopen_storage_traits::search`.
 //! - [`restart`]: everything written before a close is there after a reopen.
@@ -19,9 +24,11 @@
 //! [`run_all`] does), with one exception: [`search::scope::search_clear`] empties the
 //! whole index.
 
+pub mod blob_refs;
 pub mod blobs;
 pub mod concurrency;
 pub mod ephemeral;
+pub mod limits;
 pub mod order;
 pub mod records;
 pub mod restart;
@@ -31,9 +38,11 @@ mod support;
 use async_trait::async_trait;
 use caliopen_storage_traits::{StorageResult, Stores};
 
+pub use blob_refs::blobs_delete_unreferenced;
 pub use blobs::{blobs_idempotent, blobs_large, blobs_put_then_write, blobs_round_trip};
 pub use concurrency::{records_batch_atomicity, records_concurrent_writers};
 pub use ephemeral::{ephemeral_increment_window, ephemeral_ttl};
+pub use limits::{ephemeral_key_limits, records_key_limits};
 pub use order::{records_key_order, records_paging};
 pub use records::{
     records_batch_validation, records_counters, records_get_put_delete, records_scope_isolation,
@@ -77,14 +86,17 @@ macro_rules! __for_each_check {
             records_scope_isolation,
             records_counters,
             records_batch_validation,
+            records_key_limits,
             records_batch_atomicity,
             records_concurrent_writers,
             blobs_round_trip,
             blobs_idempotent,
             blobs_large,
             blobs_put_then_write,
+            blobs_delete_unreferenced,
             ephemeral_ttl,
             ephemeral_increment_window,
+            ephemeral_key_limits,
             search_words_and,
             search_case_and_accents,
             search_whole_words,

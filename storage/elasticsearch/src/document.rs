@@ -4,13 +4,50 @@
 //! documents live on one shard per index and an upsert of the same (user, kind, id)
 //! replaces the previous version. Operations keep their order; a `DeleteUser` is not a
 //! bulk action, so [`plan`] cuts the operations into steps around it.
+//!
+//! [`check`] refuses, before anything is sent, an operation Elasticsearch would
+//! reject for its length: an id or routing over 512 bytes, a `keyword` value over
+//! Lucene's 32,766-byte term limit (which fails the whole document).
 
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use caliopen_storage_traits::StorageResult;
+use caliopen_storage_traits::limits::check_len;
 use caliopen_storage_traits::search::{
     ContactDocument, DocKind, Document, IndexOp, MessageDocument,
 };
+
+/// Elasticsearch refuses an `_id` (and a routing value) longer than this.
+pub const MAX_ID_BYTES: usize = 512;
+
+/// Lucene refuses a term longer than this, and with it the whole document.
+pub const MAX_KEYWORD_BYTES: usize = 32_766;
+
+/// Refuses an operation Elasticsearch would reject for a length (see the module
+/// documentation), with `StorageError::TooLarge`.
+pub fn check(op: &IndexOp) -> StorageResult<()> {
+    let (user, id) = match op {
+        IndexOp::Upsert(doc) => (doc.user(), Some(doc.id())),
+        IndexOp::Delete { user, id, .. } => (*user, Some(*id)),
+        IndexOp::DeleteUser { user } => (*user, None),
+    };
+    if let Some(id) = id {
+        check_len("_id", "search", doc_id(user, id).len(), MAX_ID_BYTES)?;
+    }
+    check_len("routing", "search", user.to_string().len(), MAX_ID_BYTES)?;
+    if let IndexOp::Upsert(Document::Message(m)) = op {
+        for p in &m.participants {
+            check_len(
+                "participant role",
+                "search",
+                p.role.len(),
+                MAX_KEYWORD_BYTES,
+            )?;
+        }
+    }
+    Ok(())
+}
 
 use crate::mapping::{Names, language_suffix};
 

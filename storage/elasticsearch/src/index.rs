@@ -20,7 +20,7 @@ use tracing::{debug, instrument, warn};
 use uuid::Uuid;
 
 use crate::bulk::{Outcome, backoff_ms, outcome};
-use crate::document::{Step, plan, users_of};
+use crate::document::{Step, check, plan, users_of};
 use crate::error::ElasticError;
 use crate::mapping::{Names, index_template, user_alias_body};
 use crate::query::{MAX_RESULT_WINDOW, clear_body, delete_user_body, read_hits, search_body};
@@ -245,6 +245,9 @@ impl SearchIndex for ElasticIndex {
     async fn apply(&self, ops: &[IndexOp]) -> StorageResult<()> {
         if ops.is_empty() {
             return Ok(());
+        }
+        for op in ops {
+            check(op)?;
         }
         self.ensure_aliases(&users_of(ops)).await?;
         for step in plan(&self.names, ops, BULK_MAX_OPS) {

@@ -6,16 +6,21 @@
 //! is durable when it returns; the committer skips the write when the blob already
 //! exists. Large blobs are hashed on the blocking pool, and a blob that is already
 //! stored is not sent to the committer at all (whatever is visible is durable).
+//! `delete_unreferenced` is a committer job too: the reference count is read and
+//! the blob deleted between two batches, never across one.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use caliopen_storage_traits::blobs::put_then_write_in_turn;
-use caliopen_storage_traits::{Batch, BlobId, BlobStore, RecordStore, StorageResult};
+use caliopen_storage_traits::{
+    Batch, BlobId, BlobStore, KeyLayout, RecordStore, Scope, StorageError, StorageResult, Table,
+};
 
-use crate::commit::Work;
+use crate::commit::{Done, Work};
 use crate::engine::Kv;
 use crate::error::{fjall_error, task_failed};
+use crate::keys;
 
 /// Blobs at least this large are hashed off the async threads.
 const HASH_OFF_THREAD: usize = 256 * 1024;
@@ -41,6 +46,7 @@ pub struct EmbeddedBlobs {
 impl BlobStore for EmbeddedBlobs {
     #[tracing::instrument(level = "debug", name = "blobs.put", skip_all, fields(bytes = data.len()))]
     async fn put(&self, data: &[u8]) -> StorageResult<BlobId> {
+        keys::check_value("blobs", data)?;
         let (id, data) = hash(data.to_vec()).await?;
         if data.len() < HASH_OFF_THREAD || !self.exists(&id).await? {
             self.kv.submit(Work::PutBlob { id, data }).await?;
@@ -60,9 +66,11 @@ impl BlobStore for EmbeddedBlobs {
         if records.commit_log() != Some(self.kv.log_id()) {
             return put_then_write_in_turn(self, data, records, then).await;
         }
+        keys::check_value("blobs", data)?;
         let (id, data) = hash(data.to_vec()).await?;
         let batch = then(id);
         batch.validate()?;
+        keys::check_batch_values(&batch)?;
         self.kv
             .submit(Work::BlobThenRecords { id, data, batch })
             .await?;
@@ -99,5 +107,31 @@ impl BlobStore for EmbeddedBlobs {
     #[tracing::instrument(level = "debug", name = "blobs.delete", skip_all, fields(blob = %id))]
     async fn delete(&self, id: &BlobId) -> StorageResult<()> {
         self.kv.submit(Work::DeleteBlob(*id)).await.map(|_| ())
+    }
+
+    /// One committer job reads the count and deletes: exact against every batch,
+    /// since the committer writes them all, one after the other.
+    #[tracing::instrument(level = "debug", name = "blobs.delete_unreferenced", skip_all, fields(blob = %id))]
+    async fn delete_unreferenced(
+        &self,
+        id: &BlobId,
+        records: &dyn RecordStore,
+        refs: Table,
+    ) -> StorageResult<bool> {
+        if records.commit_log() != Some(self.kv.log_id()) {
+            return Ok(false);
+        }
+        if refs.layout != KeyLayout::Counter {
+            return Err(StorageError::Invalid(format!(
+                "table `{}` does not hold counters",
+                refs.name
+            )));
+        }
+        let refs = keys::record(refs, Scope::Global, id.as_bytes())?;
+        let done = self
+            .kv
+            .submit(Work::DeleteUnreferencedBlob { id: *id, refs })
+            .await?;
+        Ok(done == Done::Count(1))
     }
 }

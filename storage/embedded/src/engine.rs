@@ -14,7 +14,9 @@ use fjall::{Database, KeyspaceCreateOptions, KvSeparationOptions};
 use tokio::sync::oneshot;
 
 use crate::EmbeddedOptions;
-use crate::commit::{self, CommitLimits, CommitStats, Done, Job, Spaces, StatCounters, Work};
+use crate::commit::{
+    self, CommitLimits, CommitStats, CommitterState, Done, Job, Spaces, StatCounters, Work,
+};
 use crate::error::{BACKEND, closed, fjall_error, task_failed};
 
 /// Values of at least this many bytes are kept out of the blob keyspace's LSM tree
@@ -119,6 +121,8 @@ pub(crate) struct Kv {
     tx: RwLock<Option<mpsc::Sender<Job>>>,
     spaces: Arc<SpacesSlot>,
     committer: Mutex<Option<JoinHandle<StorageResult<()>>>>,
+    /// Why the committer stopped, should it stop before the shutdown.
+    committer_state: Arc<CommitterState>,
     stats: Arc<StatCounters>,
 }
 
@@ -145,13 +149,41 @@ impl Kv {
             options: *options,
             slot: Arc::clone(&slot),
         };
-        let (tx, committer) = commit::spawn(spaces, reopen, limits, Arc::clone(&stats))?;
+        let committer_state = Arc::new(CommitterState::default());
+        let (tx, committer) = commit::spawn(
+            spaces,
+            reopen,
+            limits,
+            Arc::clone(&stats),
+            Arc::clone(&committer_state),
+        )?;
         Ok(Self {
             tx: RwLock::new(Some(tx)),
             spaces: slot,
             committer: Mutex::new(Some(committer)),
+            committer_state,
             stats,
         })
+    }
+
+    /// Why the store cannot write any more, when its committer thread stopped while
+    /// the store is open; none while it runs (or once the store is closed).
+    pub(crate) fn failure(&self) -> Option<String> {
+        if let Some(why) = self.committer_state.stopped() {
+            return Some(why);
+        }
+        let open = self
+            .tx
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        let finished = self
+            .committer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(JoinHandle::is_finished);
+        (open && finished).then(|| "the commit thread stopped".to_owned())
     }
 
     pub(crate) fn stats(&self) -> CommitStats {
@@ -180,7 +212,17 @@ impl Kv {
     {
         let spaces = self.spaces.get()?;
         if caliopen_storage_traits::blocking::may_block() {
-            return f(&spaces);
+            // The caller's thread: an engine panic must not unwind through it.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&spaces)));
+            return read.unwrap_or_else(|panic| {
+                Err(crate::error::backend(
+                    operation,
+                    format!(
+                        "the engine refused it (panicked: {})",
+                        commit::panic_text(&*panic)
+                    ),
+                ))
+            });
         }
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| f(&spaces)))

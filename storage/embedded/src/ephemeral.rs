@@ -137,6 +137,13 @@ impl EphemeralStore for EmbeddedEphemeral {
         ttl: Duration,
     ) -> StorageResult<()> {
         let key = keys::ephemeral(namespace, key)?;
+        // Stored behind its 8-byte expiry.
+        caliopen_storage_traits::limits::check_len(
+            "value",
+            namespace,
+            value.len().saturating_add(8),
+            keys::MAX_ENGINE_VALUE,
+        )?;
         let value = value.to_vec();
         self.kv
             .submit(Work::PutEphemeral { key, value, ttl })

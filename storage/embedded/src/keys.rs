@@ -13,7 +13,36 @@
 
 use std::ops::Bound;
 
+use caliopen_storage_traits::limits::{check_ephemeral, check_key, check_len};
 use caliopen_storage_traits::{Scope, StorageError, StorageResult, Table};
+
+/// The longest key fjall takes: its LSM tree asserts (panics) beyond.
+pub(crate) const MAX_ENGINE_KEY: usize = u16::MAX as usize;
+
+/// The longest value fjall takes: its journal and tables assert beyond.
+pub(crate) const MAX_ENGINE_VALUE: usize = u32::MAX as usize;
+
+/// Refuses a value the engine would assert on.
+pub(crate) fn check_value(place: &str, value: &[u8]) -> StorageResult<()> {
+    check_len("value", place, value.len(), MAX_ENGINE_VALUE)
+}
+
+/// Refuses a batch holding a value the engine would assert on (the keys are
+/// checked by `Batch::validate`).
+pub(crate) fn check_batch_values(batch: &caliopen_storage_traits::Batch) -> StorageResult<()> {
+    for op in &batch.ops {
+        if let caliopen_storage_traits::Op::Put { table, value, .. } = op {
+            check_value(table.name, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an engine key the engine would assert on: the contract's limits keep
+/// every key far below it, so this only guards against a bug in this crate.
+fn check_engine_key(place: &str, key: &[u8]) -> StorageResult<()> {
+    check_len("engine key", place, key.len(), MAX_ENGINE_KEY)
+}
 
 /// The engine key prefix of one (table, scope) partition.
 pub(crate) fn partition(table: Table, scope: Scope) -> StorageResult<Vec<u8>> {
@@ -38,10 +67,12 @@ pub(crate) fn partition(table: Table, scope: Scope) -> StorageResult<Vec<u8>> {
     Ok(out)
 }
 
-/// The engine key of one record.
+/// The engine key of one record; a key over the contract's limit is refused.
 pub(crate) fn record(table: Table, scope: Scope, key: &[u8]) -> StorageResult<Vec<u8>> {
+    check_key(table.name, key)?;
     let mut out = partition(table, scope)?;
     out.extend_from_slice(key);
+    check_engine_key(table.name, &out)?;
     Ok(out)
 }
 
@@ -99,23 +130,18 @@ pub(crate) fn scan_range(
 
 /// The engine key of an ephemeral value.
 pub(crate) fn ephemeral(namespace: &str, key: &[u8]) -> StorageResult<Vec<u8>> {
+    check_ephemeral(namespace, key)?;
     let ns = namespace.as_bytes();
-    if ns.len() > usize::from(u8::MAX) {
-        return Err(StorageError::Invalid(format!(
-            "an ephemeral namespace is at most 255 bytes long, `{namespace}` is {}",
-            ns.len()
-        )));
-    }
-    if key.is_empty() {
-        return Err(StorageError::Invalid(format!(
-            "empty key in ephemeral namespace `{namespace}`"
-        )));
-    }
+    // The contract keeps namespaces far shorter than the one length byte allows.
+    let ns_len = u8::try_from(ns.len())
+        .map_err(|_| StorageError::Invalid(format!("namespace of {} bytes", ns.len())))?;
     let mut out = Vec::with_capacity(2 + ns.len() + key.len());
     out.push(EPHEMERAL_VALUE);
-    out.push(ns.len() as u8);
+    out.push(ns_len);
     out.extend_from_slice(ns);
     out.extend_from_slice(key);
+    // With its expiry index entry 8 bytes longer.
+    check_engine_key(namespace, &[&out[..], &[0; 8]].concat())?;
     Ok(out)
 }
 
@@ -178,6 +204,7 @@ pub(crate) fn decode_counter(table: &str, stored: &[u8]) -> StorageResult<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use caliopen_storage_traits::limits::MAX_KEY_BYTES;
     use uuid::Uuid;
 
     const T: Table = Table::plain("t");
@@ -212,6 +239,23 @@ mod tests {
         assert!(scan_range(b"p".to_vec(), Some(b"p".to_vec()), true).is_none());
         let (lo, _) = scan_range(b"p".to_vec(), Some(b"a".to_vec()), false).unwrap();
         assert_eq!(lo, Bound::Included(b"p".to_vec()));
+    }
+
+    #[test]
+    fn keys_over_the_contract_never_become_engine_keys() {
+        let user = Scope::User(Uuid::from_bytes([7; 16]));
+        for len in [MAX_KEY_BYTES + 1, MAX_ENGINE_KEY, MAX_ENGINE_KEY + 10] {
+            let err = record(T, user, &vec![b'k'; len]).unwrap_err();
+            assert!(
+                matches!(err, StorageError::TooLarge { what: "key", .. }),
+                "{len}: {err:?}"
+            );
+            let err = ephemeral("ns", &vec![b'k'; len]).unwrap_err();
+            assert!(matches!(err, StorageError::TooLarge { .. }), "{err:?}");
+        }
+        let longest = record(T, user, &[b'k'; MAX_KEY_BYTES]).unwrap();
+        assert!(longest.len() < MAX_ENGINE_KEY);
+        assert!(ephemeral(&"n".repeat(300), b"k").is_err());
     }
 
     #[test]

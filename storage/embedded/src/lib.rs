@@ -131,6 +131,20 @@ impl EmbeddedStorage {
         }
     }
 
+    /// Why the storage cannot write any more although it is open: its one writer
+    /// thread stopped (it never should). The process cannot serve without it, so the
+    /// runtime reports it unhealthy and exits for its supervisor to restart it.
+    pub fn failure(&self) -> Option<String> {
+        self.kv.failure()
+    }
+
+    /// [`EmbeddedStorage::failure`] as a probe to call at any time, for a health
+    /// check that outlives this handle's borrow.
+    pub fn failure_probe(&self) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+        let kv = Arc::clone(&self.kv);
+        move || kv.failure()
+    }
+
     /// What the group committer did since the storage was opened.
     pub fn commit_stats(&self) -> CommitStats {
         self.kv.stats()

@@ -42,6 +42,7 @@ impl RecordStore for EmbeddedRecords {
         fields(table = table.name, scope = ?scope, limit = scan.limit, reverse = scan.reverse)
     )]
     async fn scan(&self, table: Table, scope: Scope, scan: Scan) -> StorageResult<Page> {
+        caliopen_storage_traits::limits::check_scan(table.name, &scan)?;
         let partition = keys::partition(table, scope)?;
         if scan.limit == 0 {
             return Ok(Page::default());
@@ -106,6 +107,7 @@ impl RecordStore for EmbeddedRecords {
     #[tracing::instrument(level = "debug", name = "records.write", skip_all, fields(ops = batch.len()))]
     async fn write(&self, batch: Batch) -> StorageResult<()> {
         batch.validate()?;
+        keys::check_batch_values(&batch)?;
         if batch.is_empty() {
             return Ok(());
         }

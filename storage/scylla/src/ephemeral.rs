@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use caliopen_storage_traits::limits::check_ephemeral;
 use caliopen_storage_traits::{EphemeralStore, StorageResult};
 use tokio::sync::Mutex;
 use tracing::instrument;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 
 use crate::Shared;
 use crate::error::ScyllaError;
+use crate::limits::check_ephemeral_put;
 
 /// Locks that serialise increments of the same key within this process.
 const STRIPES: usize = 64;
@@ -120,6 +122,7 @@ impl EphemeralStore for ScyllaEphemeral {
         value: &[u8],
         ttl: Duration,
     ) -> StorageResult<()> {
+        check_ephemeral_put(namespace, key, value)?;
         if ttl.is_zero() {
             return self.delete(namespace, key).await;
         }
@@ -141,6 +144,7 @@ impl EphemeralStore for ScyllaEphemeral {
 
     #[instrument(level = "debug", skip(self, key), fields(namespace))]
     async fn get(&self, namespace: &str, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        check_ephemeral(namespace, key)?;
         let ks = &self.shared.keyspace;
         let select =
             format!("SELECT value, expires_at FROM {ks}.ephemeral WHERE ns = ? AND key = ?");
@@ -160,6 +164,7 @@ impl EphemeralStore for ScyllaEphemeral {
 
     #[instrument(level = "debug", skip(self, key), fields(namespace))]
     async fn delete(&self, namespace: &str, key: &[u8]) -> StorageResult<()> {
+        check_ephemeral(namespace, key)?;
         let ks = &self.shared.keyspace;
         let value = format!("DELETE FROM {ks}.ephemeral WHERE ns = ? AND key = ?");
         self.exec("delete an ephemeral value", value, (namespace, key))
@@ -172,6 +177,7 @@ impl EphemeralStore for ScyllaEphemeral {
 
     #[instrument(level = "debug", skip(self, key), fields(namespace))]
     async fn increment(&self, namespace: &str, key: &[u8], window: Duration) -> StorageResult<u64> {
+        check_ephemeral(namespace, key)?;
         let _serialised = self.stripe(namespace, key).lock().await;
         let started_at = self.window(namespace, key, window).await?;
         let ks = &self.shared.keyspace;

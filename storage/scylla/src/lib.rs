@@ -13,6 +13,8 @@
 //! - [`blobs`]: [`ScyllaBlobs`], content-addressed blobs in chunks under 1 MB.
 //! - [`ephemeral`]: [`ScyllaEphemeral`], values and rate counters with a TTL.
 //! - [`error`]: [`ScyllaError`] and its translation into `StorageError`.
+//! - [`limits`]: what is refused before it is sent (the contract's key limits,
+//!   Scylla's mutation size).
 //!
 //! [`connect`] opens a session, applies pending migrations and returns
 //! [`ScyllaStorage`], whose accessors give the role trait objects.
@@ -22,6 +24,7 @@ pub mod bucket;
 pub mod config;
 pub mod ephemeral;
 pub mod error;
+pub mod limits;
 pub mod records;
 pub mod schema;
 pub mod statements;

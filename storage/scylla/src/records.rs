@@ -13,9 +13,12 @@ use scylla::statement::batch::{Batch as CqlBatch, BatchType};
 use scylla::value::CqlValue;
 use tracing::instrument;
 
+use caliopen_storage_traits::limits::{check_key, check_scan};
+
 use crate::Shared;
 use crate::bucket::{SINGLE_BUCKET, bucket_of_key};
 use crate::error::ScyllaError;
+use crate::limits::check_batch;
 use crate::statements::{
     KeyRange, Timestamps, batch_statements, scope_text, select_buckets, select_deltas, select_one,
     select_range, select_range_values,
@@ -102,6 +105,7 @@ impl ScyllaRecords {
 impl RecordStore for ScyllaRecords {
     #[instrument(level = "debug", skip(self, key), fields(table = table.name, scope = ?scope))]
     async fn get(&self, table: Table, scope: Scope, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        check_key(table.name, key)?;
         let cql = select_one(&self.shared.keyspace);
         let values = (
             table.name,
@@ -130,6 +134,7 @@ impl RecordStore for ScyllaRecords {
                 table.name
             )));
         }
+        check_scan(table.name, &scan)?;
         let Some(range) = KeyRange::of_scan(&scan).filter(|_| scan.limit > 0) else {
             return Ok(Page::default());
         };
@@ -152,6 +157,7 @@ impl RecordStore for ScyllaRecords {
 
     #[instrument(level = "debug", skip(self, key), fields(table = table.name, scope = ?scope))]
     async fn counter(&self, table: Table, scope: Scope, key: &[u8]) -> StorageResult<i64> {
+        check_key(table.name, key)?;
         let cql = select_deltas(&self.shared.keyspace);
         let pager = self
             .session()
@@ -171,7 +177,7 @@ impl RecordStore for ScyllaRecords {
 
     #[instrument(level = "debug", skip(self, batch), fields(ops = batch.len()))]
     async fn write(&self, batch: Batch) -> StorageResult<()> {
-        batch.validate()?;
+        check_batch(&batch)?;
         if batch.is_empty() {
             return Ok(());
         }

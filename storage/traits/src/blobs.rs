@@ -7,7 +7,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
-use crate::{Batch, RecordStore, StorageError, StorageResult};
+use crate::{Batch, RecordStore, StorageError, StorageResult, Table};
 
 /// The SHA-256 of a blob's bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,6 +76,29 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
     ) -> StorageResult<BlobId> {
         put_then_write_in_turn(self, data, records, then).await
+    }
+
+    /// Deletes the blob when its reference count, the counter `refs` of `records`
+    /// (global scope, the blob id's 32 bytes as key), reads at most zero at the
+    /// moment of the deletion; answers whether it deleted it.
+    ///
+    /// The check and the deletion are one step with respect to every batch that
+    /// changes that counter: a batch committed before is seen, and a
+    /// [`BlobStore::put_then_write`] committed after stores the blob again. So a
+    /// caller adds references only with `put_then_write` (the same blob and a batch
+    /// adding to its count), never with a plain write, and a blob shared by several
+    /// records stays while one still counts.
+    ///
+    /// Only a backend whose records store commits to this one's log can decide that
+    /// atomically; the default keeps every blob and answers `false`.
+    async fn delete_unreferenced(
+        &self,
+        id: &BlobId,
+        records: &dyn RecordStore,
+        refs: Table,
+    ) -> StorageResult<bool> {
+        let _ = (id, records, refs);
+        Ok(false)
     }
 }
 

@@ -2,7 +2,7 @@
 
 /// What went wrong in a storage operation. Backends map their engine's errors into
 /// these kinds and keep the engine's message as context.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
     /// The engine failed to read or write (I/O error, corruption, server error).
     #[error("storage backend `{backend}` failed to {operation}: {message}")]
@@ -30,6 +30,18 @@ pub enum StorageError {
     /// The caller asked for something the contract forbids (empty key, batch too big).
     #[error("invalid storage request: {0}")]
     Invalid(String),
+    /// A key, value or batch is longer than the contract or the backend allows (see
+    /// [`crate::limits`]). It was refused before it reached the engine; sending it
+    /// again cannot succeed.
+    #[error("{what} in `{place}` is {len} bytes long, more than the {max} bytes allowed")]
+    TooLarge {
+        /// `"key"`, `"value"`, `"scan prefix"`, `"batch"`, ...
+        what: &'static str,
+        /// The table or namespace.
+        place: String,
+        len: usize,
+        max: usize,
+    },
 }
 
 impl StorageError {

@@ -5,10 +5,14 @@
 //!   search outbox, component deployments, ...).
 //! - [`blobs`]: content-addressed immutable bytes (raw mail, attachments), never
 //!   durable after a record that points at them (`BlobStore::put_then_write` writes
-//!   both at once where the records store shares the blob store's log).
+//!   both at once where the records store shares the blob store's log), and
+//!   deleted only when their reference count reads zero
+//!   (`BlobStore::delete_unreferenced`).
 //! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
 //! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
 //! - [`error`]: the one error type every backend answers with.
+//! - [`limits`]: the key lengths every backend accepts, checked before any engine
+//!   sees a key.
 //! - [`blocking`]: callers on threads made for blocking work, which backends may block
 //!   instead of handing the work to another thread.
 //!
@@ -20,6 +24,7 @@ pub mod blobs;
 pub mod blocking;
 pub mod ephemeral;
 pub mod error;
+pub mod limits;
 pub mod records;
 pub mod search;
 

@@ -153,8 +153,9 @@ impl Batch {
         self.ops.extend(other.ops);
     }
 
-    /// Checks the batch against the contract: non-empty keys, counter tables only
-    /// changed by [`Op::Add`], other tables never by it, and at most [`Self::MAX_OPS`].
+    /// Checks the batch against the contract: non-empty keys of at most
+    /// [`crate::limits::MAX_KEY_BYTES`], counter tables only changed by [`Op::Add`],
+    /// other tables never by it, and at most [`Self::MAX_OPS`].
     pub fn validate(&self) -> StorageResult<()> {
         use crate::StorageError::Invalid;
         if self.ops.len() > Self::MAX_OPS {
@@ -172,6 +173,7 @@ impl Batch {
             if key.is_empty() {
                 return Err(Invalid(format!("empty key in table `{}`", table.name)));
             }
+            crate::limits::check_key(table.name, key)?;
             let counter = table.layout == KeyLayout::Counter;
             if counter && matches!(op, Op::Put { .. }) {
                 return Err(Invalid(format!(

@@ -36,7 +36,7 @@ fn admin_routes() -> BTreeSet<(String, String)> {
             continue;
         };
         let (path, handlers) = rest.split_once('"').unwrap();
-        let full = if path == "/metrics" {
+        let full = if path == "/metrics" || path == "/health" {
             path.to_owned()
         } else {
             format!("/admin{path}")
@@ -118,7 +118,7 @@ async fn the_api_page_lists_every_operation_and_needs_nothing_else() {
     assert!(page.starts_with("<!DOCTYPE html>"));
     let doc = app.get("/api/openapi.json").send().await.json();
     for (method, path) in operations(&doc) {
-        let shown = if path.starts_with("/admin") || path == "/metrics" {
+        let shown = if path.starts_with("/admin") || path == "/metrics" || path == "/health" {
             path.clone()
         } else {
             format!("/api{path}")

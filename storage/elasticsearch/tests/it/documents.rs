@@ -2,7 +2,8 @@
 
 use caliopen_storage_elasticsearch::ElasticConfig;
 use caliopen_storage_elasticsearch::document::{
-    Step, bulk_lines, contact_source, doc_id, message_source, plan, users_of,
+    MAX_KEYWORD_BYTES, Step, bulk_lines, check, contact_source, doc_id, message_source, plan,
+    users_of,
 };
 use caliopen_storage_elasticsearch::mapping::Names;
 use caliopen_storage_traits::search::{
@@ -185,4 +186,24 @@ fn the_configuration_parses_and_hides_secrets() {
             .contains("index_prefix")
     );
     assert!(toml::from_str::<ElasticConfig>("nodes = []\nshard = 2").is_err());
+}
+
+#[test]
+fn a_keyword_lucene_would_refuse_is_refused_before_sending() {
+    let user = Uuid::new_v4();
+    let mut doc = message(user, None);
+    check(&IndexOp::Upsert(Document::Message(doc.clone()))).expect("an ordinary message passes");
+    doc.participants[0].role = "R".repeat(MAX_KEYWORD_BYTES + 1);
+    let err = check(&IndexOp::Upsert(Document::Message(doc))).unwrap_err();
+    assert!(
+        matches!(err, caliopen_storage_traits::StorageError::TooLarge { .. }),
+        "{err:?}"
+    );
+    let delete = IndexOp::Delete {
+        user,
+        kind: DocKind::Message,
+        id: Uuid::new_v4(),
+    };
+    check(&delete).expect("ids made of UUIDs are always short enough");
+    check(&IndexOp::DeleteUser { user }).expect("a user's routing is short enough");
 }

@@ -19,26 +19,38 @@
 //! with the error, and fjall then refuses every write. The committer answers the jobs
 //! that follow with a temporary error and, once a probe file can be written and synced
 //! again, reopens the database in place, with no restart (see `recover`).
+//!
+//! Nothing a caller sends can stop this thread. Keys and values are checked against
+//! the engine's limits before they get here (`keys`); should the engine panic anyway
+//! (it asserts on what it cannot store), the panic is caught: a job that panics while
+//! staged fails alone, a group that panics while built into a batch fails as a
+//! group, and one that panics while committed is treated as a failed write (the
+//! database is reopened, recovering its journal). Should the thread end all the
+//! same, [`CommitterState`] says why, for the process's health check.
 
 mod recover;
 mod stage;
+mod write;
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use caliopen_storage_traits::{Batch, BlobId, Op, StorageError, StorageResult};
+use caliopen_storage_traits::{Batch, BlobId, Op, StorageResult};
 use fjall::PersistMode;
 use tokio::sync::oneshot;
 
 pub(crate) use stage::{Changes, Space, Spaces, View};
+pub(crate) use write::panic_text;
 
 use crate::engine::Reopen;
 use crate::ephemeral;
-use crate::error::fjall_error;
+use crate::error::{backend, fjall_error};
 use recover::Failure;
+use write::{Unwritten, engine_panic, write};
 
 /// A change waiting for the committer.
 #[derive(Debug)]
@@ -57,6 +69,11 @@ pub(crate) enum Work {
         batch: Batch,
     },
     DeleteBlob(BlobId),
+    /// Deletes the blob when the counter at `refs` (an engine key) reads at most 0.
+    DeleteUnreferencedBlob {
+        id: BlobId,
+        refs: Vec<u8>,
+    },
     /// `key` as built by [`keys::ephemeral`].
     PutEphemeral {
         key: Vec<u8>,
@@ -80,6 +97,7 @@ impl Work {
             Work::PutBlob { data, .. } => data.len(),
             Work::BlobThenRecords { data, batch, .. } => data.len() + batch_size(batch),
             Work::PutEphemeral { key, value, .. } => key.len() + value.len(),
+            Work::DeleteUnreferencedBlob { refs, .. } => 32 + refs.len(),
             Work::DeleteBlob(_) | Work::DeleteEphemeral { .. } | Work::Increment { .. } => 64,
         }
     }
@@ -92,6 +110,7 @@ impl Work {
                 | Work::PutBlob { .. }
                 | Work::BlobThenRecords { .. }
                 | Work::DeleteBlob(_)
+                | Work::DeleteUnreferencedBlob { .. }
         )
     }
 }
@@ -158,13 +177,32 @@ impl StatCounters {
     }
 }
 
+/// Why the committer thread ended, when it ended before the storage was closed.
+#[derive(Debug, Default)]
+pub(crate) struct CommitterState(Mutex<Option<String>>);
+
+impl CommitterState {
+    /// Why the thread stopped, if it did.
+    pub(crate) fn stopped(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_stopped(&self, why: String) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(why);
+    }
+}
+
 /// Starts the committer thread; it stops once every sender is dropped and the queue
-/// is drained.
+/// is drained. `state` learns why, should it stop otherwise.
 pub(crate) fn spawn(
     spaces: Spaces,
     reopen: Reopen,
     limits: CommitLimits,
     stats: Arc<StatCounters>,
+    state: Arc<CommitterState>,
 ) -> StorageResult<(mpsc::Sender<Job>, JoinHandle<StorageResult<()>>)> {
     let (tx, rx) = mpsc::channel();
     let committer = Committer {
@@ -178,7 +216,17 @@ pub(crate) fn spawn(
     };
     let handle = std::thread::Builder::new()
         .name("caliopen-commit".into())
-        .spawn(move || committer.run())
+        .spawn(
+            move || match catch_unwind(AssertUnwindSafe(|| committer.run())) {
+                Ok(result) => result,
+                Err(panic) => {
+                    let why = format!("the commit thread panicked: {}", panic_text(&*panic));
+                    tracing::error!(reason = %why, "the embedded store cannot write any more");
+                    state.set_stopped(why.clone());
+                    Err(backend("commit writes", why))
+                }
+            },
+        )
         .map_err(|e| crate::error::io_error("start the commit thread", &e))?;
     Ok((tx, handle))
 }
@@ -272,7 +320,9 @@ impl Committer {
         for Job { work, reply } in jobs {
             let is_durable = work.durable();
             let mut view = View::new(spaces, &group);
-            match stage::stage(&mut view, work) {
+            let staged = catch_unwind(AssertUnwindSafe(|| stage::stage(&mut view, work)))
+                .unwrap_or_else(|panic| Err(engine_panic("stage a write", &*panic)));
+            match staged {
                 Ok(done) => {
                     let own = view.into_changes();
                     group.extend(own);
@@ -300,9 +350,16 @@ impl Committer {
             ok = result.is_ok(),
             "group written"
         );
-        if let Err(e) = &result {
-            self.failure = Some(Failure::start(e));
-        } else {
+        let result = match result {
+            Ok(()) => Ok(()),
+            // Nothing reached the journal: the group fails, the database is fine.
+            Err(Unwritten::Refused(e)) => Err(e),
+            Err(Unwritten::Failed(e)) => {
+                self.failure = Some(Failure::start(&e));
+                Err(e)
+            }
+        };
+        if result.is_ok() {
             self.stats.groups.fetch_add(1, Ordering::Relaxed);
             self.stats
                 .synced_groups
@@ -314,7 +371,7 @@ impl Committer {
         for (reply, done) in waiting {
             let _ = reply.send(match &result {
                 Ok(()) => Ok(done),
-                Err(e) => Err(duplicate(e)),
+                Err(e) => Err(e.clone()),
             });
         }
     }
@@ -329,55 +386,18 @@ impl Committer {
             Ok(0) => {}
             Ok(purged) => {
                 tracing::debug!(purged, "purging expired ephemeral values");
-                if let Err(e) = write(spaces, changes, PersistMode::Buffer) {
-                    tracing::warn!(error = %e, "purging expired ephemeral values failed");
-                    self.failure = Some(Failure::start(&e));
+                match write(spaces, changes, PersistMode::Buffer) {
+                    Ok(()) => {}
+                    Err(Unwritten::Refused(e)) => {
+                        tracing::warn!(error = %e, "purging expired ephemeral values failed");
+                    }
+                    Err(Unwritten::Failed(e)) => {
+                        tracing::warn!(error = %e, "purging expired ephemeral values failed");
+                        self.failure = Some(Failure::start(&e));
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "scanning expired ephemeral values failed"),
         }
-    }
-}
-
-/// Writes one group as one fjall batch.
-fn write(spaces: &Spaces, changes: Changes, mode: PersistMode) -> StorageResult<()> {
-    let mut batch = spaces.db.batch().durability(Some(mode));
-    for ((space, key), value) in changes {
-        let keyspace = spaces.get(space);
-        match value {
-            Some(value) => batch.insert(keyspace, key, value),
-            None => batch.remove(keyspace, key),
-        }
-    }
-    batch
-        .commit()
-        .map_err(|e| fjall_error("commit a group of writes", e))
-}
-
-/// A copy of an error, to answer every waiter of a failed group.
-fn duplicate(err: &StorageError) -> StorageError {
-    match err {
-        StorageError::Backend {
-            backend,
-            operation,
-            message,
-        } => StorageError::Backend {
-            backend,
-            operation,
-            message: message.clone(),
-        },
-        StorageError::NotWritable { backend, message } => StorageError::NotWritable {
-            backend,
-            message: message.clone(),
-        },
-        StorageError::Unavailable { backend, message } => StorageError::Unavailable {
-            backend,
-            message: message.clone(),
-        },
-        StorageError::Corrupt { table, message } => StorageError::Corrupt {
-            table: table.clone(),
-            message: message.clone(),
-        },
-        StorageError::Invalid(message) => StorageError::Invalid(message.clone()),
     }
 }

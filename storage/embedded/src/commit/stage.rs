@@ -111,6 +111,18 @@ pub(super) fn stage(view: &mut View<'_>, work: Work) -> StorageResult<Done> {
             view.set(Space::Blobs, id.as_bytes().to_vec(), None);
             Ok(Done::Written)
         }
+        Work::DeleteUnreferencedBlob { id, refs } => {
+            // Read and decided in the committer: no batch can come in between.
+            let count = match view.get(Space::Records, &refs)? {
+                Some(stored) => keys::decode_counter("blob references", &stored)?,
+                None => 0,
+            };
+            if count > 0 || !view.contains(Space::Blobs, id.as_bytes())? {
+                return Ok(Done::Count(0));
+            }
+            view.set(Space::Blobs, id.as_bytes().to_vec(), None);
+            Ok(Done::Count(1))
+        }
         Work::PutEphemeral { key, value, ttl } => {
             ephemeral::stage_put(view, key, &value, ttl, ephemeral::now_millis());
             Ok(Done::Written)
