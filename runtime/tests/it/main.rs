@@ -13,6 +13,8 @@ mod drills_crash;
 mod drills_disk;
 mod drills_hostile;
 mod drills_soak;
+mod health;
+mod hostile_headers;
 mod hot_swap;
 mod interpreted;
 mod large_mail;

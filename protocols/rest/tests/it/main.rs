@@ -8,6 +8,7 @@ mod auth_attacks;
 mod contacts;
 mod devices;
 mod discussions;
+mod hostile_keys;
 mod identities;
 mod imports;
 mod messages_drafts;

@@ -3,4 +3,5 @@
 
 mod config;
 mod conformance;
+mod limits;
 mod statements;

@@ -4,7 +4,7 @@
 //! is answered with a 4xx, and the server goes on writing for everyone. Also
 //! `GET /health`, unauthenticated and outside the API.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -7,7 +7,7 @@
 //! with its reason after the configured three attempts), and the server keeps
 //! accepting and storing other mail.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
