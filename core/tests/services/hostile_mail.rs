@@ -208,7 +208,7 @@ async fn a_key_too_long_to_store_is_refused_and_writes_go_on() {
     let alice = node.user("alice").await;
     let result = node
         .core
-        .request_password_reset(&"u".repeat(70_000), "alice@recovery.example")
+        .request_password_reset(&"u".repeat(70_000), "alice@recovery.example", None)
         .await;
     assert!(
         matches!(result, Err(CoreError::Invalid { .. })),
