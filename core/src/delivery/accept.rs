@@ -1,5 +1,8 @@
-//! Durable acceptance of inbound mail, before any acknowledgement.
+//! Durable acceptance of inbound mail, before any acknowledgement. The raw mail comes in
+//! memory or, when a protocol server spooled a large one to disk while it arrived, as a file
+//! ([`BlobSource`]) that the blob store reads when it stores it.
 
+pub use caliopen_storage_traits::BlobSource;
 use caliopen_storage_traits::{Batch, BlobId, Scope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,10 +68,22 @@ impl Core {
     /// Stores a raw mail and one pending delivery per recipient, durably. When this
     /// returns `Ok`, the mail may be acknowledged: it will become a message for
     /// every recipient, or be quarantined with its reason, even across a crash.
-    #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
     pub async fn accept_mail(
         &self,
         raw: &[u8],
+        envelope_from: &str,
+        recipients: &[Recipient],
+    ) -> CoreResult<Vec<Uuid>> {
+        self.accept_mail_from(BlobSource::Memory(raw.to_vec()), envelope_from, recipients)
+            .await
+    }
+
+    /// [`Core::accept_mail`] with the raw mail in memory or in a spool file: same checks,
+    /// same durability.
+    #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
+    pub async fn accept_mail_from(
+        &self,
+        raw: BlobSource,
         envelope_from: &str,
         recipients: &[Recipient],
     ) -> CoreResult<Vec<Uuid>> {
@@ -94,7 +109,7 @@ impl Core {
             .iter()
             .map(|&(id, user, _)| Arrival { id, user })
             .collect();
-        let (size, envelope_from) = (raw.len() as u64, envelope_from.to_owned());
+        let (size, envelope_from) = (raw.len(), envelope_from.to_owned());
         let deliveries = move |blob| {
             let mut batch = Batch::new();
             for (id, user_id, identity_id) in targets {
@@ -124,7 +139,7 @@ impl Core {
         let stores = self.stores();
         stores
             .blobs
-            .put_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
+            .put_source_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
             .await?;
         self.inner.arrivals.announce(arrivals);
         self.inner.delivery_wake.notify_one();

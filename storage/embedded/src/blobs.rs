@@ -4,14 +4,15 @@
 //!
 //! A put is a committer job like any record batch, so it shares the group fsync and
 //! is durable when it returns; the committer skips the write when the blob already
-//! exists. Large blobs are hashed on the blocking pool, and a blob that is already
-//! stored is not sent to the committer at all (whatever is visible is durable).
+//! exists. Large blobs are hashed on the blocking pool (a blob spooled to a file is read
+//! there too, in the same pass), and a blob that is already stored is not sent to the
+//! committer at all (whatever is visible is durable).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use caliopen_storage_traits::blobs::put_then_write_in_turn;
-use caliopen_storage_traits::{Batch, BlobId, BlobStore, RecordStore, StorageResult};
+use caliopen_storage_traits::{Batch, BlobId, BlobSource, BlobStore, RecordStore, StorageResult};
 
 use crate::commit::Work;
 use crate::engine::Kv;
@@ -31,6 +32,24 @@ async fn hash(data: Vec<u8>) -> StorageResult<(BlobId, Vec<u8>)> {
         .map_err(|e| task_failed("hash a blob", &e))
 }
 
+/// The bytes of `source` and their id, read and hashed off the async threads when they are
+/// in a file or large.
+async fn read_and_hash(source: BlobSource) -> StorageResult<(BlobId, Vec<u8>)> {
+    let source = match source {
+        BlobSource::Memory(data) => return hash(data).await,
+        file => file,
+    };
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| {
+            let data = source.into_bytes()?;
+            Ok((BlobId::of(&data), data))
+        })
+    })
+    .await
+    .map_err(|e| task_failed("read and hash a blob", &e))?
+}
+
 /// [`BlobStore`] on the embedded database.
 #[derive(Debug, Clone)]
 pub struct EmbeddedBlobs {
@@ -48,19 +67,32 @@ impl BlobStore for EmbeddedBlobs {
         Ok(id)
     }
 
-    /// One committer job for both when `records` is this database's: the blob and
-    /// the batch share one fsync, and the batch is never committed without the blob.
-    #[tracing::instrument(level = "debug", name = "blobs.put_then_write", skip_all, fields(bytes = data.len()))]
     async fn put_then_write(
         &self,
         data: &[u8],
         records: &dyn RecordStore,
         then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
     ) -> StorageResult<BlobId> {
+        self.put_source_then_write(BlobSource::Memory(data.to_vec()), records, then)
+            .await
+    }
+
+    /// One committer job for both when `records` is this database's: the blob and
+    /// the batch share one fsync, and the batch is never committed without the blob.
+    /// A file source is read on the blocking pool while it is hashed, so its bytes are
+    /// in memory only from then until the commit.
+    #[tracing::instrument(level = "debug", name = "blobs.put_then_write", skip_all, fields(bytes = source.len()))]
+    async fn put_source_then_write(
+        &self,
+        source: BlobSource,
+        records: &dyn RecordStore,
+        then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
+    ) -> StorageResult<BlobId> {
         if records.commit_log() != Some(self.kv.log_id()) {
-            return put_then_write_in_turn(self, data, records, then).await;
+            let data = source.read().await?;
+            return put_then_write_in_turn(self, &data, records, then).await;
         }
-        let (id, data) = hash(data.to_vec()).await?;
+        let (id, data) = read_and_hash(source).await?;
         let batch = then(id);
         batch.validate()?;
         self.kv

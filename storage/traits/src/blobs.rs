@@ -2,6 +2,7 @@
 //! several users, or delivered twice, is stored once.
 
 use std::fmt;
+use std::io::{Read, Seek, SeekFrom};
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -45,6 +46,70 @@ impl FromStr for BlobId {
     }
 }
 
+/// Where the bytes of a blob to store are: in memory, or in a file that holds exactly them
+/// (a raw mail a protocol server spooled to disk while it arrived). A file source lets a
+/// backend read the bytes when it needs them, on a thread that may block, instead of the
+/// caller holding them in memory while it waits for the store.
+#[derive(Debug)]
+pub enum BlobSource {
+    Memory(Vec<u8>),
+    /// The blob is the first `len` bytes of `file`, read from its start.
+    File {
+        file: std::fs::File,
+        len: u64,
+    },
+}
+
+impl BlobSource {
+    /// The blob's size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Memory(bytes) => bytes.len() as u64,
+            Self::File { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, whole. Blocks on a file source: call it where blocking is allowed (the
+    /// blocking pool), never on an async worker.
+    pub fn into_bytes(self) -> StorageResult<Vec<u8>> {
+        match self {
+            Self::Memory(bytes) => Ok(bytes),
+            Self::File { mut file, len } => {
+                let failed = |e: std::io::Error| StorageError::Backend {
+                    backend: "spool",
+                    operation: "read a spooled blob",
+                    message: e.to_string(),
+                };
+                let size = usize::try_from(len).map_err(|_| {
+                    StorageError::Invalid(format!("a {len}-byte blob does not fit in memory"))
+                })?;
+                let mut bytes = vec![0; size];
+                file.seek(SeekFrom::Start(0)).map_err(failed)?;
+                file.read_exact(&mut bytes).map_err(failed)?;
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// [`BlobSource::into_bytes`] on the blocking pool.
+    pub async fn read(self) -> StorageResult<Vec<u8>> {
+        if let Self::Memory(bytes) = self {
+            return Ok(bytes);
+        }
+        tokio::task::spawn_blocking(move || self.into_bytes())
+            .await
+            .map_err(|e| StorageError::Backend {
+                backend: "spool",
+                operation: "read a spooled blob",
+                message: e.to_string(),
+            })?
+    }
+}
+
 /// The blobs role.
 #[async_trait]
 pub trait BlobStore: Send + Sync + fmt::Debug {
@@ -76,6 +141,19 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
     ) -> StorageResult<BlobId> {
         put_then_write_in_turn(self, data, records, then).await
+    }
+
+    /// [`BlobStore::put_then_write`] with the bytes in a [`BlobSource`], for large blobs the
+    /// caller kept on disk: same durability. The default reads the source whole on the
+    /// blocking pool, then calls `put_then_write`; a backend may read it where it needs it.
+    async fn put_source_then_write(
+        &self,
+        source: BlobSource,
+        records: &dyn RecordStore,
+        then: Box<dyn FnOnce(BlobId) -> Batch + Send>,
+    ) -> StorageResult<BlobId> {
+        let data = source.read().await?;
+        self.put_then_write(&data, records, then).await
     }
 }
 
