@@ -4,9 +4,11 @@
 //!
 //! A put is a committer job like any record batch, so it shares the group fsync and
 //! is durable when it returns; the committer skips the write when the blob already
-//! exists. Large blobs are hashed on the blocking pool (a blob spooled to a file is read
-//! there too, in the same pass), and a blob that is already stored is not sent to the
-//! committer at all (whatever is visible is durable).
+//! exists. Large blobs are hashed on the blocking pool, and a blob that is already
+//! stored is not sent to the committer at all (whatever is visible is durable). A blob
+//! spooled to a file is hashed from the file; when it is large the committer reads it
+//! from there straight into a blob file (`commit/ingest.rs`), so it is in memory once,
+//! for that time only.
 
 use std::sync::Arc;
 
@@ -15,8 +17,9 @@ use caliopen_storage_traits::blobs::put_then_write_in_turn;
 use caliopen_storage_traits::{Batch, BlobId, BlobSource, BlobStore, RecordStore, StorageResult};
 
 use crate::commit::Work;
+use crate::commit::ingest::INGEST_BYTES;
 use crate::engine::Kv;
-use crate::error::{fjall_error, task_failed};
+use crate::error::{fjall_error, io_error, task_failed};
 
 /// Blobs at least this large are hashed off the async threads.
 const HASH_OFF_THREAD: usize = 256 * 1024;
@@ -30,6 +33,23 @@ async fn hash(data: Vec<u8>) -> StorageResult<(BlobId, Vec<u8>)> {
     tokio::task::spawn_blocking(move || span.in_scope(|| (BlobId::of(&data), data)))
         .await
         .map_err(|e| task_failed("hash a blob", &e))
+}
+
+/// The id of the first `len` bytes of `file`, hashed on the blocking pool in pieces.
+async fn hash_file(file: std::fs::File, len: u64) -> StorageResult<(BlobId, std::fs::File)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| {
+            let mut file = file;
+            file.seek(SeekFrom::Start(0))?;
+            let id = BlobId::of_reader((&mut file).take(len))?;
+            Ok((id, file))
+        })
+    })
+    .await
+    .map_err(|e| task_failed("hash a spooled blob", &e))?
+    .map_err(|e: std::io::Error| io_error("hash a spooled blob", &e))
 }
 
 /// The bytes of `source` and their id, read and hashed off the async threads when they are
@@ -79,8 +99,8 @@ impl BlobStore for EmbeddedBlobs {
 
     /// One committer job for both when `records` is this database's: the blob and
     /// the batch share one fsync, and the batch is never committed without the blob.
-    /// A file source is read on the blocking pool while it is hashed, so its bytes are
-    /// in memory only from then until the commit.
+    /// A large blob in a file is hashed from the file and read by the committer (see the
+    /// module doc); other sources are read and hashed on the blocking pool.
     #[tracing::instrument(level = "debug", name = "blobs.put_then_write", skip_all, fields(bytes = source.len()))]
     async fn put_source_then_write(
         &self,
@@ -92,12 +112,26 @@ impl BlobStore for EmbeddedBlobs {
             let data = source.read().await?;
             return put_then_write_in_turn(self, &data, records, then).await;
         }
-        let (id, data) = read_and_hash(source).await?;
+        let (id, work): (BlobId, Box<dyn FnOnce(Batch) -> Work + Send>) = match source {
+            BlobSource::File { file, len } if len >= INGEST_BYTES as u64 => {
+                let (id, file) = hash_file(file, len).await?;
+                let work = move |batch| Work::SpooledBlobThenRecords {
+                    id,
+                    file,
+                    len,
+                    batch,
+                };
+                (id, Box::new(work))
+            }
+            source => {
+                let (id, data) = read_and_hash(source).await?;
+                let work = move |batch| Work::BlobThenRecords { id, data, batch };
+                (id, Box::new(work))
+            }
+        };
         let batch = then(id);
         batch.validate()?;
-        self.kv
-            .submit(Work::BlobThenRecords { id, data, batch })
-            .await?;
+        self.kv.submit(work(batch)).await?;
         Ok(id)
     }
 

@@ -18,6 +18,20 @@ impl BlobId {
     pub fn of(data: &[u8]) -> Self {
         Self(Sha256::digest(data).into())
     }
+
+    /// The id of everything `reader` gives, read in pieces (a large blob in a file).
+    pub fn of_reader(mut reader: impl Read) -> std::io::Result<Self> {
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0; 256 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return Ok(Self(hasher.finalize().into())),
+                Ok(n) => hasher.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -168,4 +182,28 @@ pub async fn put_then_write_in_turn<B: BlobStore + ?Sized>(
     let id = blobs.put(data).await?;
     records.write(then(id)).await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_read_in_pieces_is_the_id_of_the_whole() {
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let read = BlobId::of_reader(&data[..]).expect("read from memory");
+        assert_eq!(read, BlobId::of(&data));
+        assert_eq!(BlobId::of_reader(&[][..]).unwrap(), BlobId::of(b""));
+    }
+
+    #[test]
+    fn a_file_source_reads_its_first_len_bytes_from_the_start() {
+        use std::io::Write as _;
+        let mut file = tempfile::tempfile().expect("a temporary file");
+        file.write_all(b"the blob, then more").unwrap();
+        let source = BlobSource::File { file, len: 8 };
+        assert_eq!(source.len(), 8);
+        assert_eq!(source.into_bytes().unwrap(), b"the blob");
+        assert_eq!(BlobSource::Memory(b"x".to_vec()).into_bytes().unwrap(), b"x");
+    }
 }
