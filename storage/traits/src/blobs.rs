@@ -204,6 +204,9 @@ mod tests {
         let source = BlobSource::File { file, len: 8 };
         assert_eq!(source.len(), 8);
         assert_eq!(source.into_bytes().unwrap(), b"the blob");
-        assert_eq!(BlobSource::Memory(b"x".to_vec()).into_bytes().unwrap(), b"x");
+        assert_eq!(
+            BlobSource::Memory(b"x".to_vec()).into_bytes().unwrap(),
+            b"x"
+        );
     }
 }
