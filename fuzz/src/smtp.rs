@@ -11,8 +11,10 @@
 //! sends. Recipients and messages are answered from their length, so every answer kind is
 //! reached. Beyond "no panic": buffers stay within their caps; `push_input` always makes
 //! progress after draining; no event after `Close`; every reply renders as CRLF-terminated
-//! lines; a message respects the recipient, size and line limits and uses CRLF only; the
-//! caller's answers are accepted exactly when the session asked for them.
+//! lines; message bytes come only inside DATA, none after the message was dropped, and none
+//! stay held once the events are drained; a message respects the recipient, size and line
+//! limits, adds up to its announced size and uses CRLF only; the caller's answers are
+//! accepted exactly when the session asked for them.
 
 use caliopen_smtp_proto::{
     Command, Envelope, Event, Mode, Reply, Session, SessionConfig, parse_command,
@@ -55,6 +57,12 @@ struct Driver {
     closed: bool,
     /// STARTTLS was asked and the handshake "failed": the connection is dropped.
     dropped: bool,
+    /// Between a 354 and the end of its message (its Message event or refusal).
+    in_data: bool,
+    /// The bytes of the message being received, as the caller would spool them.
+    message: Vec<u8>,
+    /// The message being received was dropped: no more data may come for it.
+    message_dropped: bool,
 }
 
 /// One conversation (layout in the module documentation).
@@ -109,7 +117,8 @@ impl Driver {
             config.max_message_size = 200;
             config.max_recipients = 3;
             config.max_line_length = 64;
-            config.max_data_line_length = 50;
+            config.max_data_line_length = Some(50);
+            config.max_refused_recipients = 4;
             config.max_input_buffer = 96;
         }
         config.max_errors = if flags & 4 != 0 { 0 } else { 10 };
@@ -122,12 +131,17 @@ impl Driver {
             complete_tls: flags & 16 != 0,
             closed: false,
             dropped: false,
+            in_data: false,
+            message: Vec::new(),
+            message_dropped: false,
         }
     }
 
     fn check_caps(&self) {
         assert!(self.session.buffered_input() <= self.session.input_capacity());
-        assert!(self.session.buffered_data() <= self.config.max_message_size);
+        // A bare LF grows by its CR: one input buffer gives at most twice its size.
+        assert!(self.session.buffered_data() <= 2 * self.session.input_capacity());
+        assert!(self.message.len() <= self.config.max_message_size);
     }
 
     /// Takes every event and answers what is asked, then checks that nothing else is.
@@ -136,7 +150,28 @@ impl Driver {
             assert!(!self.closed, "event after Close: {event:?}");
             self.check_caps();
             match event {
-                Event::Reply(reply) => check_reply(&reply),
+                Event::Reply(reply) => {
+                    check_reply(&reply);
+                    if reply.code == 354 {
+                        assert!(self.message.is_empty(), "data before the 354");
+                        (self.in_data, self.message_dropped) = (true, false);
+                    } else if self.in_data {
+                        // The refusal of a dropped message ends it.
+                        assert!(self.message_dropped, "{reply:?} inside DATA");
+                        self.in_data = false;
+                    }
+                }
+                Event::Data(bytes) => {
+                    assert!(self.in_data, "data outside DATA");
+                    assert!(!bytes.is_empty(), "an empty Data event");
+                    assert!(!self.message_dropped, "data after DataDropped");
+                    self.message.extend_from_slice(&bytes);
+                }
+                Event::DataDropped => {
+                    assert!(self.in_data && !self.message_dropped, "a stray DataDropped");
+                    self.message.clear();
+                    self.message_dropped = true;
+                }
                 Event::Recipient { address, params } => {
                     assert!(
                         params.is_empty(),
@@ -152,7 +187,11 @@ impl Driver {
                         .expect("the session asked for a recipient answer");
                 }
                 Event::Message(envelope) => {
+                    assert!(self.in_data, "a message outside DATA");
+                    assert!(!self.message_dropped, "a dropped message handed over");
                     self.check_message(&envelope);
+                    self.message.clear();
+                    self.in_data = false;
                     let replies = match self.config.mode {
                         Mode::Smtp => vec![Reply::message_accepted("Queued")],
                         Mode::Lmtp => envelope
@@ -192,6 +231,12 @@ impl Driver {
                 }
             }
         }
+        assert_eq!(
+            self.session.buffered_data(),
+            0,
+            "data held after the events"
+        );
+        assert_eq!(self.session.in_data(), self.in_data, "DATA phase");
         // Waiting for input: no answer is expected, so every answer is a usage error.
         assert!(
             self.session
@@ -210,7 +255,8 @@ impl Driver {
             "a message without recipients"
         );
         assert!(envelope.recipients.len() <= self.config.max_recipients);
-        let data = &envelope.data;
+        let data = &self.message;
+        assert_eq!(data.len(), envelope.size, "data and size disagree");
         assert!(
             data.len() <= self.config.max_message_size,
             "{} bytes kept",
@@ -226,13 +272,12 @@ impl Driver {
                 "bare LF stored at {i}"
             );
         }
-        // Lines are measured on the wire; a bare LF grows by its CR when stored.
-        for line in data.split_inclusive(|&b| b == b'\n') {
-            assert!(
-                line.len() <= self.config.max_data_line_length + 1,
-                "a {}-byte line",
-                line.len()
-            );
+        // Lines are measured on the wire; a bare LF grows by its CR when stored. LMTP takes
+        // lines of any length.
+        if let (Mode::Smtp, Some(max)) = (self.config.mode, self.config.max_data_line_length) {
+            for line in data.split_inclusive(|&b| b == b'\n') {
+                assert!(line.len() <= max + 1, "a {}-byte line", line.len());
+            }
         }
     }
 }

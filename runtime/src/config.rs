@@ -46,6 +46,9 @@ pub struct Config {
     /// The LMTP server (or SMTP inbound, with `mode = "smtp"`).
     #[serde(default)]
     pub lmtp: caliopen_smtp::InboundSettings,
+    /// The HTTP listeners' timeouts and the REST API's connection cap.
+    #[serde(default)]
+    pub http: crate::http::HttpSettings,
     /// Sending: the relay drafts go to.
     #[serde(default)]
     pub outbound: caliopen_smtp::outbound::OutboundSettings,
@@ -54,12 +57,23 @@ pub struct Config {
     pub mail_auth: caliopen_mail_auth::Settings,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     /// The admin API's bearer token, at least 32 characters without whitespace;
     /// empty: generated once in `<data_dir>/admin.token`.
     pub token: String,
+    /// Most admin API connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            token: String::new(),
+            max_connections: 32,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -229,6 +243,10 @@ impl Config {
         }
         let config: Self = toml::Value::Table(value).try_into()?;
         config.storage.validate()?;
+        config.http.validate()?;
+        if config.admin.max_connections == 0 {
+            bail!("[admin] max_connections must be > 0");
+        }
         Ok(config)
     }
 
@@ -532,6 +550,34 @@ mod tests {
         assert_eq!(c.core.send_limits.messages, 3);
         let msg = refused("data_dir = \"d\"\n[rest]\ntrusted_proxies = [\"proxy.example\"]");
         assert!(msg.contains("proxy.example"), "{msg}");
+    }
+
+    #[test]
+    fn the_shipped_config_documents_the_default_connection_bounds() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/caliopen.toml");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.lmtp, caliopen_smtp::InboundSettings::default());
+        assert_eq!(c.http, crate::http::HttpSettings::default());
+        assert_eq!(
+            c.admin.max_connections,
+            AdminConfig::default().max_connections
+        );
+    }
+
+    #[test]
+    fn http_bounds_parse_and_zero_is_refused() {
+        let c = Config::parse(
+            "data_dir = \"d\"\n[http]\nheader_read_timeout = 5\nmax_connections = 64\n\
+             [admin]\nmax_connections = 4",
+            std::iter::empty(),
+        )
+        .unwrap();
+        assert_eq!((c.http.header_read_timeout, c.http.idle_timeout), (5, 60));
+        assert_eq!((c.http.max_connections, c.admin.max_connections), (64, 4));
+        for bad in ["[http]\nidle_timeout = 0", "[admin]\nmax_connections = 0"] {
+            let msg = refused(&format!("data_dir = \"d\"\n{bad}"));
+            assert!(msg.contains("must be > 0"), "{msg}");
+        }
     }
 
     #[test]

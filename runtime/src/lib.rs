@@ -19,6 +19,9 @@
 //! - [`admin`]: the admin HTTP API and `/metrics`.
 //! - [`storage`]: the configured backends per storage role, opened and closed.
 //! - [`server`]: `caliopen serve`: storage, core, pipeline, LMTP and HTTP listeners.
+//! - [`http`]: the HTTP listeners' accept loop: connection caps, header and idle timeouts.
+//! - [`lmtp`]: the LMTP listener, `caliopen-smtp`'s inbound server with its spool in the
+//!   data directory.
 //! - [`trim`]: the allocator's settings, and handing the memory freed after a
 //!   compilation back to the system.
 
@@ -29,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod host;
+pub mod http;
 pub mod lmtp;
 pub mod outbound;
 pub mod parts;

@@ -1,4 +1,6 @@
 //! The LMTP listener: `caliopen-smtp`'s inbound server over core, stopped with the node.
+//! Messages larger than its `data_buffer` are spooled in `<data_dir>/spool` while they
+//! arrive.
 
 use caliopen_core::Core;
 use tokio::net::TcpListener;
@@ -13,7 +15,8 @@ pub fn spawn(
     config: &Config,
     mut stopped: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    let settings = config.lmtp.clone();
+    let mut settings = config.lmtp.clone();
+    settings.spool_dir = Some(config.data_dir.join("spool"));
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;

@@ -126,12 +126,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
 
+    check_descriptors(&config);
     let (http, task) = serve_http(
         config.listen.http,
         caliopen_rest::router(caliopen_rest::AppState::with_settings(
             core.clone(),
             config.rest.clone(),
         )),
+        (&config.http, config.http.max_connections),
         stopped.clone(),
         "REST API",
     )
@@ -146,6 +148,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (admin, task) = serve_http(
         config.listen.admin,
         admin::router(admin_state),
+        (&config.http, config.admin.max_connections),
         stopped.clone(),
         "admin API",
     )
@@ -292,31 +295,76 @@ fn spawn_registry_sync(
     })
 }
 
+/// Binds `addr` and serves `app` there with the `[http]` bounds and a connection cap.
 async fn serve_http(
     addr: SocketAddr,
     app: axum::Router,
-    mut stopped: watch::Receiver<bool>,
+    (settings, max_connections): (&crate::http::HttpSettings, usize),
+    stopped: watch::Receiver<bool>,
     what: &'static str,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr)
-        .await
+    let listener = crate::http::bind(addr)
         .with_context(|| format!("cannot listen for the {what} on {addr}"))?;
     let local = listener.local_addr()?;
+    let settings = settings.clone();
     let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        };
-        // The peer's address reaches the handlers (`ConnectInfo`): the REST API
-        // throttles logins and signups by it.
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "{what} server failed");
-        }
+        crate::http::serve(listener, app, &settings, max_connections, stopped, what).await;
     });
     Ok((local, task))
+}
+
+/// File descriptors kept for the store, the component cache and the spool, beyond the
+/// listeners' caps.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Raises the soft limit on open files to the hard one, and warns when the listeners'
+/// caps could still pass it: past it, `accept` and the store's own files fail.
+fn check_descriptors(config: &Config) {
+    let limit = raise_open_files_limit();
+    let wanted = (config.http.max_connections
+        + config.admin.max_connections
+        + config.lmtp.max_connections) as u64
+        + RESERVED_DESCRIPTORS;
+    match limit {
+        Some(limit) if limit < wanted => tracing::warn!(
+            limit,
+            wanted,
+            "the open files limit is lower than the connection caps need: lower \
+             [http] max_connections, [admin] max_connections or [lmtp] max_connections, \
+             or raise the limit (ulimit -n, LimitNOFILE=)"
+        ),
+        Some(limit) => tracing::debug!(limit, wanted, "open files limit"),
+        None => tracing::warn!("cannot read the open files limit"),
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit (many systems start
+/// services at 1024 with far more allowed); the soft limit after that, if it can be read.
+fn raise_open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: getrlimit writes one rlimit through a pointer to a local that lives for
+    // the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        #[allow(unsafe_code)]
+        // SAFETY: setrlimit reads one rlimit through a pointer to a local that lives for
+        // the call.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not everywhere
+    Some(limit.rlim_cur as u64)
 }
 
 impl Running {

@@ -1,5 +1,8 @@
-//! Durable acceptance of inbound mail, before any acknowledgement.
+//! Durable acceptance of inbound mail, before any acknowledgement. The raw mail comes in
+//! memory or, when a protocol server spooled a large one to disk while it arrived, as a file
+//! ([`BlobSource`]) that the blob store reads when it stores it.
 
+pub use caliopen_storage_traits::BlobSource;
 use caliopen_storage_traits::{Batch, BlobId, Scope};
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
@@ -105,16 +108,23 @@ impl Core {
         envelope_from: &str,
         recipients: &[Recipient],
     ) -> CoreResult<Vec<Uuid>> {
-        self.accept_mail_from(raw, envelope_from, None, recipients)
-            .await
+        self.accept_mail_from(
+            BlobSource::Memory(raw.to_vec()),
+            envelope_from,
+            None,
+            recipients,
+        )
+        .await
     }
 
-    /// [`Self::accept_mail`] from an SMTP client that spoke to us directly,
-    /// kept with the deliveries for SPF (checked at delivery, not before the 250).
+    /// [`Core::accept_mail`] with the raw mail in memory or in a spool file (same
+    /// checks, same durability), and the SMTP client that spoke to us directly when
+    /// there is one, kept with the deliveries for SPF (checked at delivery, not
+    /// before the 250).
     #[tracing::instrument(skip(self, raw, recipients), fields(size = raw.len(), recipients = recipients.len()))]
     pub async fn accept_mail_from(
         &self,
-        raw: &[u8],
+        raw: BlobSource,
         envelope_from: &str,
         client: Option<SmtpClient>,
         recipients: &[Recipient],
@@ -151,7 +161,7 @@ impl Core {
             .iter()
             .map(|&(id, user, _)| Announced { id, user })
             .collect();
-        let (size, envelope_from) = (raw.len() as u64, envelope_from.to_owned());
+        let (size, envelope_from) = (raw.len(), envelope_from.to_owned());
         let deliveries = move |blob| {
             let mut batch = Batch::new();
             for (id, user_id, identity_id) in targets {
@@ -183,7 +193,7 @@ impl Core {
         let stores = self.stores();
         stores
             .blobs
-            .put_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
+            .put_source_then_write(raw, stores.records.as_ref(), Box::new(deliveries))
             .await?;
         self.inner.arrivals.announce(arrivals);
         self.inner.delivery_wake.notify_one();

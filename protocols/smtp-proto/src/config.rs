@@ -24,11 +24,20 @@ pub struct SessionConfig {
     /// Longest command line in bytes, CRLF included (RFC 5321 §4.5.3.1.4: 512). Longer lines
     /// get 500 5.5.2 and are skipped up to their LF.
     pub max_line_length: usize,
-    /// Longest text line in DATA in bytes, CRLF included (RFC 5321 §4.5.3.1.6: 1000). A message
-    /// with a longer line is refused with 554 5.6.0 once its data is read, never truncated.
-    pub max_data_line_length: usize,
+    /// In SMTP mode, the longest text line in DATA in bytes, CRLF included, if any: a message
+    /// with a longer line is refused with 554 5.6.0 at the end of its data, never truncated.
+    /// `None` (the default) takes lines of any length, bounded by `max_message_size` alone, as
+    /// Postfix does (its `line_length_limit` only splits long lines into records internally).
+    /// LMTP sessions ignore it: the MTA in front has already taken responsibility for the
+    /// mail, and Dovecot's and Postfix's LMTP servers take long lines too.
+    pub max_data_line_length: Option<usize>,
     /// After this many bad commands the session answers 421 4.7.0 and closes; 0 never closes.
     pub max_errors: usize,
+    /// In SMTP mode, after this many recipients refused with a 5xx in one session (unknown
+    /// users, say) the session answers 421 4.7.0 and closes, as Postfix does past its
+    /// `smtpd_hard_error_limit`; 0 never closes. LMTP sessions ignore it: the MTA in front
+    /// chose the recipients.
+    pub max_refused_recipients: usize,
     /// Most unprocessed input bytes the session holds; never less than `max_line_length`.
     /// [`crate::Session::push_input`] accepts no more than this.
     pub max_input_buffer: usize,
@@ -44,10 +53,10 @@ impl SessionConfig {
     pub const DEFAULT_MAX_RECIPIENTS: usize = 100;
     /// Default [`SessionConfig::max_line_length`], the RFC 5321 limit.
     pub const DEFAULT_MAX_LINE_LENGTH: usize = 512;
-    /// Default [`SessionConfig::max_data_line_length`], the RFC 5321 limit.
-    pub const DEFAULT_MAX_DATA_LINE_LENGTH: usize = 1000;
     /// Default [`SessionConfig::max_errors`].
     pub const DEFAULT_MAX_ERRORS: usize = 10;
+    /// Default [`SessionConfig::max_refused_recipients`]: Postfix's `smtpd_hard_error_limit`.
+    pub const DEFAULT_MAX_REFUSED_RECIPIENTS: usize = 20;
     /// Default [`SessionConfig::max_input_buffer`]: 64 KiB.
     pub const DEFAULT_MAX_INPUT_BUFFER: usize = 64 << 10;
 
@@ -59,8 +68,9 @@ impl SessionConfig {
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             max_recipients: Self::DEFAULT_MAX_RECIPIENTS,
             max_line_length: Self::DEFAULT_MAX_LINE_LENGTH,
-            max_data_line_length: Self::DEFAULT_MAX_DATA_LINE_LENGTH,
+            max_data_line_length: None,
             max_errors: Self::DEFAULT_MAX_ERRORS,
+            max_refused_recipients: Self::DEFAULT_MAX_REFUSED_RECIPIENTS,
             max_input_buffer: Self::DEFAULT_MAX_INPUT_BUFFER,
             tls_available: false,
         }

@@ -11,9 +11,13 @@
 //! - The stored size (RFC 1870: CRLFs counted, stuffing dots and the final `.` CRLF not) is
 //!   the size of the stored, normalised bytes.
 //! - Text lines are measured on the wire, line ending included, and any LF ends a line for
-//!   that purpose.
+//!   that purpose. There is no line limit unless one is given (the session gives one only in
+//!   SMTP mode, when configured): a line is then bounded by the size limit alone.
 //!
-//! Bytes beyond the size limit are counted but not kept: the message is refused at the end.
+//! The reader keeps nothing: the message bytes it produces wait in a small output buffer that
+//! the session hands to its caller after each feed ([`DataReader::take`]). Once the message
+//! is known to be refused (over the size limit, or a line over the line limit) the reader only
+//! counts and finds the end, and [`DataReader::refused`] says so at once.
 
 /// Where the reader is within the current line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +37,9 @@ enum LineState {
 /// How the DATA phase ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum DataOutcome {
-    /// The message, unstuffed, CRLF line endings.
-    Complete(Vec<u8>),
-    /// The message was larger than the limit; it was not kept.
+    /// The message is complete: this many bytes were produced (unstuffed, CRLF line endings).
+    Complete(usize),
+    /// The message was larger than the limit.
     TooBig,
     /// A text line was longer than the limit.
     LineTooLong,
@@ -45,21 +49,22 @@ pub(crate) enum DataOutcome {
 #[derive(Debug)]
 pub(crate) struct DataReader {
     state: LineState,
-    data: Vec<u8>,
+    /// Produced bytes not yet taken.
+    out: Vec<u8>,
     size: usize,
     max_size: usize,
     line_len: usize,
-    max_line: usize,
+    max_line: Option<usize>,
     line_too_long: bool,
 }
 
 impl DataReader {
-    /// A reader that keeps at most `max_size` bytes and accepts text lines up to `max_line`
-    /// bytes, line ending included.
-    pub(crate) fn new(max_size: usize, max_line: usize) -> Self {
+    /// A reader of messages up to `max_size` bytes, with text lines up to `max_line` bytes
+    /// (line ending included) when given.
+    pub(crate) fn new(max_size: usize, max_line: Option<usize>) -> Self {
         Self {
             state: LineState::Start,
-            data: Vec::new(),
+            out: Vec::new(),
             size: 0,
             max_size,
             line_len: 0,
@@ -68,9 +73,19 @@ impl DataReader {
         }
     }
 
-    /// Bytes currently kept.
-    pub(crate) fn kept(&self) -> usize {
-        self.data.len()
+    /// Produced bytes not yet taken.
+    pub(crate) fn pending(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Takes the bytes produced so far, in order.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Whether the message is already known to be refused: nothing more is produced.
+    pub(crate) fn refused(&self) -> bool {
+        self.size > self.max_size || self.line_too_long
     }
 
     /// Consumes input up to the end of data. Returns how many bytes were consumed and whether
@@ -108,7 +123,7 @@ impl DataReader {
         } else if self.line_too_long {
             DataOutcome::LineTooLong
         } else {
-            DataOutcome::Complete(self.data)
+            DataOutcome::Complete(self.size)
         }
     }
 
@@ -155,18 +170,19 @@ impl DataReader {
     /// Counts wire bytes of the current line.
     fn count_wire(&mut self, n: usize) {
         self.line_len = self.line_len.saturating_add(n);
-        if self.line_len > self.max_line {
+        if self.max_line.is_some_and(|max| self.line_len > max) && !self.line_too_long {
             self.line_too_long = true;
+            self.out = Vec::new();
         }
     }
 
-    /// Stores message bytes while under the limit; past it, only counts them.
+    /// Produces message bytes until the message is known to be refused; then only counts.
     fn emit(&mut self, bytes: &[u8]) {
         self.size = self.size.saturating_add(bytes.len());
-        if self.size <= self.max_size {
-            self.data.extend_from_slice(bytes);
-        } else if self.data.capacity() > 0 {
-            self.data = Vec::new();
+        if !self.refused() {
+            self.out.extend_from_slice(bytes);
+        } else if self.out.capacity() > 0 {
+            self.out = Vec::new();
         }
     }
 }
@@ -175,16 +191,25 @@ impl DataReader {
 mod tests {
     use super::*;
 
-    fn read(input: &[u8], max_size: usize, max_line: usize) -> (DataOutcome, usize) {
+    /// The outcome, the bytes produced and the input used, for one feed.
+    fn read(
+        input: &[u8],
+        max_size: usize,
+        max_line: Option<usize>,
+    ) -> (DataOutcome, Vec<u8>, usize) {
         let mut reader = DataReader::new(max_size, max_line);
         let (used, done) = reader.feed(input);
         assert!(done, "no end of data in {input:?}");
-        (reader.finish(), used)
+        let out = reader.take();
+        (reader.finish(), out, used)
     }
 
     fn message(input: &[u8]) -> Vec<u8> {
-        match read(input, 1 << 20, 1000).0 {
-            DataOutcome::Complete(data) => data,
+        match read(input, 1 << 20, Some(1000)) {
+            (DataOutcome::Complete(size), data, _) => {
+                assert_eq!(size, data.len());
+                data
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -226,55 +251,85 @@ mod tests {
 
     #[test]
     fn stops_at_end_of_data() {
-        let (outcome, used) = read(b"a\r\n.\r\nQUIT\r\n", 100, 100);
-        assert_eq!(outcome, DataOutcome::Complete(b"a\r\n".to_vec()));
-        assert_eq!(used, 6);
+        let (outcome, data, used) = read(b"a\r\n.\r\nQUIT\r\n", 100, Some(100));
+        assert_eq!(
+            (outcome, data, used),
+            (DataOutcome::Complete(3), b"a\r\n".to_vec(), 6)
+        );
     }
 
     #[test]
-    fn size_limit_counts_without_keeping() {
-        let mut reader = DataReader::new(10, 1000);
+    fn output_is_handed_over_as_it_comes_and_nothing_is_kept() {
+        let mut reader = DataReader::new(100, None);
+        assert_eq!(reader.feed(b"one\r\ntw"), (7, false));
+        assert_eq!(reader.take(), b"one\r\ntw");
+        assert_eq!(reader.pending(), 0);
+        assert_eq!(reader.feed(b"o\r\n.\r\n"), (6, true));
+        assert_eq!(reader.take(), b"o\r\n");
+        assert_eq!(reader.finish(), DataOutcome::Complete(10));
+    }
+
+    #[test]
+    fn size_limit_refuses_at_once_and_counts_to_the_end() {
+        let mut reader = DataReader::new(10, None);
         assert_eq!(reader.feed(b"0123456789\r\n"), (12, false));
-        assert_eq!(reader.kept(), 0);
+        assert!(reader.refused(), "known as soon as the limit is passed");
+        assert_eq!(reader.pending(), 0, "nothing more is produced");
         assert_eq!(reader.feed(b"more\r\n.\r\n"), (9, true));
+        assert_eq!(reader.take(), b"");
         assert_eq!(reader.finish(), DataOutcome::TooBig);
         // Exactly at the limit is fine.
         assert_eq!(
-            read(b"01234567\r\n.\r\n", 10, 1000).0,
-            DataOutcome::Complete(b"01234567\r\n".to_vec())
+            read(b"01234567\r\n.\r\n", 10, None).0,
+            DataOutcome::Complete(10)
         );
     }
 
     #[test]
-    fn long_lines_refuse_the_message() {
+    fn long_lines_refuse_the_message_only_under_a_line_limit() {
         assert_eq!(
-            read(b"abcd\r\n.\r\n", 100, 6).0,
-            DataOutcome::Complete(b"abcd\r\n".to_vec())
+            read(b"abcd\r\n.\r\n", 100, Some(6)).0,
+            DataOutcome::Complete(6)
         );
-        assert_eq!(read(b"abcde\r\n.\r\n", 100, 6).0, DataOutcome::LineTooLong);
+        assert_eq!(
+            read(b"abcde\r\n.\r\n", 100, Some(6)).0,
+            DataOutcome::LineTooLong
+        );
         // Stuffing dots count: the line is 7 bytes on the wire.
-        assert_eq!(read(b"..bcd\r\n.\r\n", 100, 6).0, DataOutcome::LineTooLong);
         assert_eq!(
-            read(b"abcd\nabcd\r\n.\r\n", 100, 6).0,
-            DataOutcome::Complete(b"abcd\r\nabcd\r\n".to_vec())
+            read(b"..bcd\r\n.\r\n", 100, Some(6)).0,
+            DataOutcome::LineTooLong
         );
+        assert_eq!(
+            read(b"abcd\nabcd\r\n.\r\n", 100, Some(6)).0,
+            DataOutcome::Complete(12)
+        );
+        // Without a line limit, one line as long as the size limit allows is a message.
+        let line = [b"x".repeat(15_000), b"\r\n.\r\n".to_vec()].concat();
+        let (outcome, data, _) = read(&line, 15_002, None);
+        assert_eq!(
+            (outcome, data.len()),
+            (DataOutcome::Complete(15_002), 15_002)
+        );
+        assert_eq!(read(&line, 15_001, None).0, DataOutcome::TooBig);
     }
 
     #[test]
     fn chunking_does_not_matter() {
         let input = b"a\r\n..b\r\nc\nd\r\r\n.x\r\n.\r\nrest";
-        let whole = read(input, 100, 100);
+        let whole = read(input, 100, Some(100));
         for chunk in 1..input.len() {
-            let mut reader = DataReader::new(100, 100);
-            let mut used = 0;
+            let mut reader = DataReader::new(100, Some(100));
+            let (mut used, mut data) = (0, Vec::new());
             for piece in input.chunks(chunk) {
                 let (n, done) = reader.feed(piece);
                 used += n;
+                data.extend(reader.take());
                 if done {
                     break;
                 }
             }
-            assert_eq!((reader.finish(), used), whole, "chunk {chunk}");
+            assert_eq!((reader.finish(), data, used), whole, "chunk {chunk}");
         }
     }
 }

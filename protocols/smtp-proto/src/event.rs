@@ -20,8 +20,19 @@ pub enum Event {
         /// parameter is refused with 555 before reaching the caller.
         params: Vec<Param>,
     },
-    /// Store this message durably, then answer with [`crate::Session::answer_message`]: one
-    /// reply per recipient, in order, in LMTP; exactly one in SMTP.
+    /// The next bytes of the message being received (dot-unstuffed, CRLF line endings), in
+    /// order, at most about twice the input capacity each. Keep them (in memory, or spooled
+    /// to disk) until the DATA phase ends: [`Event::Message`] then says they are a whole
+    /// message, and [`Event::DataDropped`] that they are to be thrown away.
+    Data(Vec<u8>),
+    /// The message being received is refused (too big, or a line too long): throw away what
+    /// [`Event::Data`] gave of it. No more data comes for it; the session reads it to its end
+    /// and then sends the refusal itself.
+    DataDropped,
+    /// The message whose bytes came in the [`Event::Data`] since the 354 is complete: store
+    /// it durably, then answer with [`crate::Session::answer_message`]: one reply per
+    /// recipient, in order, in LMTP; exactly one in SMTP. (A caller that cannot keep it, its
+    /// spool full say, answers a 4xx.)
     Message(Envelope),
     /// Flush the replies, upgrade the connection to TLS, then call
     /// [`crate::Session::tls_started`]. Input received before the upgrade is discarded.
@@ -45,6 +56,7 @@ pub struct Envelope {
     pub smtputf8: bool,
     /// The message came over TLS.
     pub tls: bool,
-    /// The message, dot-unstuffed, CRLF line endings, without the final `.` line.
-    pub data: Vec<u8>,
+    /// The size of the message in bytes: the sum of its [`Event::Data`] parts (dot-unstuffed,
+    /// CRLF line endings, without the final `.` line).
+    pub size: usize,
 }

@@ -11,7 +11,8 @@
 //! - [`event`]: [`Event`]s for the caller and the received [`Envelope`].
 //! - [`config`]: [`SessionConfig`] and [`Mode`].
 //! - `data` (private): the DATA phase, dot-unstuffing and limits; its module doc says how
-//!   bare LF and CR are handled.
+//!   bare LF and CR and long lines are handled. Message bytes are handed to the caller as
+//!   they arrive ([`Event::Data`]): the session never holds a whole message.
 //!
 //! Extensions advertised: PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152),
 //! ENHANCEDSTATUSCODES (RFC 2034, RFC 3463), SMTPUTF8 (RFC 6531), STARTTLS (RFC 3207).
@@ -23,6 +24,8 @@
 //!
 //! let mut session = Session::new(SessionConfig::new(Mode::Lmtp, "mx.example.org"));
 //! let mut out = session.greeting().to_bytes();
+//! // The message being received (a real server spools it to disk past a bound).
+//! let mut message = Vec::new();
 //! // What one read from the socket returned:
 //! let read: &[u8] = b"LHLO client\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n\
 //!     DATA\r\nSubject: hi\r\n\r\nHello\r\n.\r\nQUIT\r\n";
@@ -35,8 +38,12 @@
 //!             Event::Reply(reply) => reply.write_to(&mut out),
 //!             // Ask core whether `address` exists (async in real life).
 //!             Event::Recipient { .. } => session.answer_recipient(Reply::recipient_ok())?,
+//!             // Keep the message's bytes as they come; drop them if it is refused.
+//!             Event::Data(bytes) => message.extend_from_slice(&bytes),
+//!             Event::DataDropped => message.clear(),
 //!             // Store the message durably, then answer for each recipient.
 //!             Event::Message(envelope) => {
+//!                 assert_eq!(std::mem::take(&mut message), b"Subject: hi\r\n\r\nHello\r\n");
 //!                 let replies = envelope.recipients.iter().map(|_| Reply::message_accepted("Saved")).collect();
 //!                 session.answer_message(replies)?;
 //!             }

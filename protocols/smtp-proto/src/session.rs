@@ -8,7 +8,9 @@
 //!
 //! Memory is bounded: unprocessed input never exceeds the input capacity (`push_input` accepts
 //! less when full), a partial command line longer than the limit is dropped as it arrives, and
-//! DATA keeps at most `max_message_size` bytes.
+//! DATA keeps nothing: each batch of message bytes goes to the caller as an [`Event::Data`]
+//! (at most about twice the input capacity), so where a message waits (memory, disk) and how
+//! much of it is the caller's choice.
 
 mod handlers;
 
@@ -62,6 +64,8 @@ pub struct Session {
     tls_active: bool,
     transaction: Option<Transaction>,
     errors: usize,
+    /// Recipients refused with a 5xx in this session (SMTP mode's limit).
+    refused_recipients: usize,
     events: VecDeque<Event>,
 }
 
@@ -102,6 +106,7 @@ impl Session {
             tls_active: false,
             transaction: None,
             errors: 0,
+            refused_recipients: 0,
             events: VecDeque::new(),
         }
     }
@@ -165,12 +170,14 @@ impl Session {
     }
 
     /// Answers an [`Event::Recipient`]: a 2xx accepts the recipient, a 4xx/5xx refuses it. The
-    /// reply is sent as is, with a default enhanced code (`2.0.0`...) if it has none.
+    /// reply is sent as is, with a default enhanced code (`2.0.0`...) if it has none. In SMTP
+    /// mode, the 5xx that reaches `max_refused_recipients` is followed by 421 and the close.
     pub fn answer_recipient(&mut self, reply: Reply) -> Result<(), UsageError> {
         if !matches!(self.state, State::AwaitRecipient { .. }) {
             return Err(UsageError::NotAwaitingRecipient);
         }
         check_final(&reply)?;
+        let refused = reply.is_permanent();
         if let State::AwaitRecipient { address } = mem::replace(&mut self.state, State::Command)
             && reply.is_positive()
             && let Some(transaction) = &mut self.transaction
@@ -178,6 +185,17 @@ impl Session {
             transaction.recipients.push(address);
         }
         self.reply(reply);
+        let limit = self.config.max_refused_recipients;
+        if refused && self.config.mode == Mode::Smtp && limit != 0 {
+            self.refused_recipients += 1;
+            if self.refused_recipients >= limit {
+                let text = format!(
+                    "{} Too many refused recipients, closing connection",
+                    self.config.hostname
+                );
+                self.close(Reply::new(421, EnhancedCode(4, 7, 0), text));
+            }
+        }
         Ok(())
     }
 
@@ -220,6 +238,17 @@ impl Session {
         matches!(self.state, State::Closed)
     }
 
+    /// Whether a mail transaction is open: from an accepted MAIL to the end of its DATA (or
+    /// RSET, or a new greeting). The caller's whole-transaction deadline runs meanwhile.
+    pub fn in_transaction(&self) -> bool {
+        self.transaction.is_some()
+    }
+
+    /// Whether the session is reading message bytes (after the 354, until the end of data).
+    pub fn in_data(&self) -> bool {
+        matches!(self.state, State::Data(_))
+    }
+
     /// Whether TLS is active.
     pub fn tls_active(&self) -> bool {
         self.tls_active
@@ -240,10 +269,12 @@ impl Session {
         self.input_capacity
     }
 
-    /// Message bytes held during DATA, at most `max_message_size`.
+    /// Message bytes held during DATA and not yet handed over in an [`Event::Data`]: none
+    /// once [`Session::next_event`] returned `None`, and never more than about twice the input
+    /// capacity.
     pub fn buffered_data(&self) -> usize {
         match &self.state {
-            State::Data(reader) => reader.kept(),
+            State::Data(reader) => reader.pending(),
             _ => 0,
         }
     }
@@ -271,17 +302,26 @@ impl Session {
         true
     }
 
-    /// Feeds buffered bytes to the DATA reader; true once the data ended.
+    /// Feeds buffered bytes to the DATA reader and hands over what it produced; true when
+    /// that queued an event or ended the data.
     fn step_data(&mut self) -> bool {
         let State::Data(reader) = &mut self.state else {
             return false;
         };
+        let was_refused = reader.refused();
         let (used, done) = reader.feed(&self.input[self.pos..]);
         self.pos += used;
+        let queued = self.events.len();
+        if reader.pending() > 0 {
+            self.events.push_back(Event::Data(reader.take()));
+        }
+        if reader.refused() && !was_refused {
+            self.events.push_back(Event::DataDropped);
+        }
         if done && let State::Data(reader) = mem::replace(&mut self.state, State::Command) {
             self.finish_data(reader);
         }
-        done
+        done || self.events.len() > queued
     }
 
     /// Queues a reply, adding the default enhanced code to a 2xx/4xx/5xx that lacks one.

@@ -19,6 +19,13 @@ pub enum InboundError {
         /// What went wrong.
         reason: String,
     },
+    /// The spool folder could not be made.
+    #[error("cannot make the spool folder {}: {source}", path.display())]
+    Spool {
+        /// The folder.
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// rustls refused the certificate and key (mismatch, unsupported key type...).
     #[error("invalid TLS certificate or key: {0}")]
     Tls(#[from] rustls::Error),

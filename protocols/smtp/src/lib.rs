@@ -4,9 +4,11 @@
 //! and the calls to core, and never touches storage directly.
 //!
 //! Module map:
-//! - [`inbound`]: [`serve`] / [`InboundServer`], the accept loop, connection cap and
-//!   graceful shutdown; `inbound/connection.rs` is the per-connection socket loop (timeouts,
-//!   STARTTLS) and `inbound/delivery.rs` the calls to core and the replies they give.
+//! - [`inbound`]: [`serve`] / [`InboundServer`], the accept loop, connection caps (in all
+//!   and per client) and graceful shutdown; `inbound/connection.rs` is the per-connection
+//!   socket loop (STARTTLS), `inbound/deadline.rs` its deadlines, `inbound/spool.rs` where a
+//!   message waits while it arrives (memory, then a spool file) and the bytes-in-flight cap,
+//!   and `inbound/delivery.rs` the calls to core and the replies they give.
 //! - [`outbound`]: the outbound SMTP client: the worker that hands core's outbound queue to
 //!   the configured relay ([`outbound::OutboundSettings`]) and reports what it said.
 //! - [`settings`]: [`InboundSettings`], the operator's knobs (serde, with loopback defaults).

@@ -28,7 +28,8 @@ names an smtplib call:
   {"op": "quit"}                       QUIT
   {"op": "close"}                      drops the connection without QUIT
 
-Messages are text whose "\n" line ends are sent as CRLF. One JSON line is printed per step,
+Messages are text whose "\n" line ends are sent as CRLF. A step may name a file instead of
+giving "message" (for messages larger than a command-line argument): "message_file": path. One JSON line is printed per step,
 {"op": ..., "result": ...}, or {"op": ..., "error": [type, detail]} after which the script
 stops. Replies are [code, text] pairs. The socket timeout is 120 s.
 """
@@ -48,20 +49,27 @@ def crlf(text):
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
+def message(step):
+    if "message_file" in step:
+        with open(step["message_file"], encoding="utf-8") as file:
+            return crlf(file.read())
+    return crlf(step["message"])
+
+
 def run_step(client, protocol, step):
     op = step["op"]
     if op == "hello":
         code, text = client.ehlo()
         return {"reply": reply((code, text)), "extensions": sorted(client.esmtp_features)}
     if op == "sendmail":
-        refused = client.sendmail(step["from"], step["to"], crlf(step["message"]))
+        refused = client.sendmail(step["from"], step["to"], message(step))
         return {"refused": {k: reply(v) for k, v in refused.items()}}
     if op == "mail":
         return reply(client.mail(step["from"]))
     if op == "rcpt":
         return reply(client.rcpt(step["to"]))
     if op == "data":
-        replies = [reply(client.data(crlf(step["message"])))]
+        replies = [reply(client.data(message(step)))]
         for _ in range(step.get("replies", 1) - 1):
             replies.append(reply(client.getreply()))
         return replies
@@ -74,7 +82,7 @@ def run_step(client, protocol, step):
     if op == "partial_data":
         client.putcmd("data")
         first = reply(client.getreply())
-        client.send(crlf(step["message"]))
+        client.send(message(step))
         return first
     if op == "starttls":
         code, text = client.starttls(context=ssl._create_unverified_context())

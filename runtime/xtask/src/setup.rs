@@ -25,7 +25,8 @@ pub const WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "
 /// reference of the ingest benchmark, is installed by `caliopen-bench` itself.
 ///
 /// swaks speaks STARTTLS through Net::SSLeay, a package it only recommends (recommends
-/// are not installed here).
+/// are not installed here). The hostile-edge tests hold a server to a file descriptor
+/// limit with prlimit (util-linux) and find its pid with pgrep (procps).
 const TEST_PACKAGES: &[&str] = &[
     "swaks",
     "libnet-ssleay-perl",
@@ -33,6 +34,8 @@ const TEST_PACKAGES: &[&str] = &[
     "curl",
     "python3-aiosmtpd",
     "python3-venv",
+    "util-linux",
+    "procps",
 ];
 
 pub fn run(root: &Path, purpose: Purpose) -> anyhow::Result<()> {

@@ -25,7 +25,7 @@ const BLOB_SEPARATION_THRESHOLD: u32 = 4 * 1024;
 
 /// Raw mails are written once and rarely read back soon: a small memtable moves them
 /// to blob files early instead of holding 64 MiB of them in memory.
-const BLOB_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const BLOB_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The database handles that readers and the committer share. The committer replaces
 /// them when it reopens the database after a failed write (see `commit::recover`).

@@ -5,9 +5,9 @@
 //!   search outbox, component deployments, ...).
 //! - [`blobs`]: content-addressed immutable bytes (raw mail, attachments), never
 //!   durable after a record that points at them (`BlobStore::put_then_write` writes
-//!   both at once where the records store shares the blob store's log), and
-//!   deleted only when their reference count reads zero
-//!   (`BlobStore::delete_unreferenced`).
+//!   both at once where the records store shares the blob store's log; a `BlobSource`
+//!   lets a large one come from a spool file), and deleted only when their reference
+//!   count reads zero (`BlobStore::delete_unreferenced`).
 //! - [`search`]: the full-text index of messages and contacts, fed from the outbox.
 //! - [`ephemeral`]: short-lived values with a time to live (tokens, rate counters).
 //! - [`error`]: the one error type every backend answers with.
@@ -30,7 +30,7 @@ pub mod search;
 
 use std::sync::Arc;
 
-pub use blobs::{BlobId, BlobStore};
+pub use blobs::{BlobId, BlobSource, BlobStore};
 pub use ephemeral::EphemeralStore;
 pub use error::{StorageError, StorageResult};
 pub use records::{Batch, KeyLayout, Op, Page, RecordStore, Scan, Scope, Table};

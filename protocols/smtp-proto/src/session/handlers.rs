@@ -204,10 +204,11 @@ impl Session {
             }
             Some(_) => {
                 self.reply_plain(Reply::new(354, None, "End data with <CR><LF>.<CR><LF>"));
-                let reader = DataReader::new(
-                    self.config.max_message_size,
-                    self.config.max_data_line_length,
-                );
+                let max_line = match self.config.mode {
+                    Mode::Smtp => self.config.max_data_line_length,
+                    Mode::Lmtp => None,
+                };
+                let reader = DataReader::new(self.config.max_message_size, max_line);
                 self.state = State::Data(reader);
             }
         }
@@ -223,7 +224,7 @@ impl Session {
             Mode::Lmtp => transaction.recipients.len(),
         };
         let refusal = match reader.finish() {
-            DataOutcome::Complete(data) => {
+            DataOutcome::Complete(size) => {
                 self.events.push_back(Event::Message(Envelope {
                     helo: self.helo.clone().unwrap_or_default(),
                     mail_from: transaction.mail_from,
@@ -231,7 +232,7 @@ impl Session {
                     body_8bit: transaction.body_8bit,
                     smtputf8: transaction.smtputf8,
                     tls: self.tls_active,
-                    data,
+                    size,
                 }));
                 self.state = State::AwaitMessage { replies };
                 return;
@@ -246,7 +247,7 @@ impl Session {
                 EnhancedCode(5, 6, 0),
                 format!(
                     "Message has lines longer than {} octets",
-                    self.config.max_data_line_length
+                    self.config.max_data_line_length.unwrap_or_default()
                 ),
             ),
         };

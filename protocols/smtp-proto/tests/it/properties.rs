@@ -16,7 +16,7 @@ fn small_config(mode: Mode, max_errors: usize) -> SessionConfig {
     config.max_message_size = 120;
     config.max_recipients = 2;
     config.max_line_length = 48;
-    config.max_data_line_length = 40;
+    config.max_data_line_length = Some(40);
     config.max_errors = max_errors;
     config.max_input_buffer = 64;
     config.tls_available = true;

@@ -3,7 +3,7 @@
 use crate::common;
 
 use caliopen_smtp_proto::{Event, Mode, Session};
-use common::{codes, config, drive, drive_chunks, greeted, messages, render};
+use common::{bodies, codes, config, drive, drive_chunks, greeted, messages, render};
 
 fn transaction(data: &[u8]) -> Vec<u8> {
     let mut input = b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n".to_vec();
@@ -50,7 +50,8 @@ fn message_exactly_at_the_limit_is_accepted() {
     let mut input = transaction(data.repeat(10).as_bytes());
     input.extend_from_slice(b".\r\n");
     let events = drive(&mut session, &input);
-    assert_eq!(messages(&events)[0].data.len(), 1000);
+    assert_eq!(messages(&events)[0].size, 1000);
+    assert_eq!(bodies(&events)[0], data.repeat(10).as_bytes());
 }
 
 #[test]
@@ -60,10 +61,7 @@ fn dot_unstuffing() {
         &mut session,
         &transaction(b"..\r\n..leading\r\nmid.dle\r\n...\r\n.\r\n"),
     );
-    assert_eq!(
-        messages(&events)[0].data,
-        b".\r\n.leading\r\nmid.dle\r\n..\r\n"
-    );
+    assert_eq!(bodies(&events)[0], b".\r\n.leading\r\nmid.dle\r\n..\r\n");
 }
 
 #[test]
@@ -73,7 +71,7 @@ fn bare_lf_is_tolerated_in_commands_and_data() {
     // Bare LFs are stored as CRLF; `LF . LF` is text, only `CRLF . CRLF` ends the data.
     input.extend_from_slice(b"one\ntwo\n.\nthree\r\n.\r\nNOOP\n");
     let events = drive(&mut session, &input);
-    assert_eq!(messages(&events)[0].data, b"one\r\ntwo\r\n.\r\nthree\r\n");
+    assert_eq!(bodies(&events)[0], b"one\r\ntwo\r\n.\r\nthree\r\n");
     assert_eq!(codes(&events).last().unwrap(), "250 2.0.0");
 }
 

@@ -3,7 +3,7 @@
 use crate::common;
 
 use caliopen_smtp_proto::{EnhancedCode, Event, Mode, Reply, ReversePath, Session, UsageError};
-use common::{codes, config, drive, greeted, messages, render};
+use common::{bodies, codes, config, drive, greeted, messages, render};
 
 #[test]
 fn full_transaction_transcript() {
@@ -41,7 +41,7 @@ fn full_transaction_transcript() {
     );
     let envelope = messages(&events)[0];
     assert_eq!(envelope.helo, "client.test");
-    assert_eq!(envelope.data, b"Subject: hi\r\n\r\nHello\r\n");
+    assert_eq!(bodies(&events)[0], b"Subject: hi\r\n\r\nHello\r\n");
     assert!(!envelope.body_8bit && !envelope.smtputf8 && !envelope.tls);
     assert!(session.is_closed());
     assert_eq!(
@@ -237,7 +237,8 @@ fn null_sender_postmaster_quoted_and_routed_recipients() {
         envelope.recipients,
         ["postmaster", "\"john doe\"@mx.test", "carol@mx.test"]
     );
-    assert!(envelope.data.is_empty());
+    assert_eq!(envelope.size, 0);
+    assert!(bodies(&events)[0].is_empty());
 }
 
 #[test]
@@ -350,6 +351,7 @@ fn caller_answers_are_validated() {
         )))
     );
     assert_eq!(codes(&[session.next_event().unwrap()]), ["354"]);
+    assert_eq!(session.next_event(), Some(Event::Data(b"x\r\n".to_vec())));
     assert!(matches!(session.next_event(), Some(Event::Message(_))));
     assert_eq!(
         session.next_event(),
@@ -378,4 +380,61 @@ fn transient_recipient_refusal_is_not_kept() {
         b"MAIL FROM:<a@x.test>\r\nRCPT TO:<busy@mx.test>\r\nDATA\r\n",
     );
     assert_eq!(codes(&events), ["250 2.1.0", "450 4.0.0", "503 5.5.1"]);
+}
+
+#[test]
+fn long_data_lines_are_refused_before_the_250_under_a_configured_limit() {
+    let mut session = greeted(config(Mode::Smtp));
+    let input = format!(
+        "MAIL FROM:<a@x.test>\r\nRCPT TO:<one@mx.test>\r\nDATA\r\nshort\r\n{}\r\nmore\r\n.\r\nNOOP\r\n",
+        "y".repeat(99)
+    );
+    let events = drive(&mut session, input.as_bytes());
+    assert!(messages(&events).is_empty());
+    assert!(events.contains(&Event::DataDropped), "{events:?}");
+    assert!(
+        render(&events)
+            .ends_with("554 5.6.0 Message has lines longer than 100 octets\r\n250 2.0.0 OK\r\n"),
+        "{}",
+        render(&events)
+    );
+    // Without a configured limit, SMTP takes the line as Postfix does.
+    let mut config = config(Mode::Smtp);
+    config.max_data_line_length = None;
+    let mut session = greeted(config);
+    let events = drive(&mut session, input.as_bytes());
+    assert_eq!(messages(&events).len(), 1, "{}", render(&events));
+}
+
+#[test]
+fn too_many_refused_recipients_end_the_session_in_smtp_only() {
+    let mut input = b"MAIL FROM:<a@x.test>\r\n".to_vec();
+    for i in 0..30 {
+        input.extend_from_slice(format!("RCPT TO:<unknown{i}@mx.test>\r\n").as_bytes());
+    }
+    let mut config = config(Mode::Smtp);
+    config.max_refused_recipients = 5;
+    let mut session = greeted(config.clone());
+    let events = drive(&mut session, &input);
+    let codes = codes(&events);
+    assert_eq!(codes.len(), 7, "{codes:?}");
+    assert_eq!(codes[1..6], ["550 5.1.1"; 5]);
+    assert_eq!(codes[6], "421 4.7.0");
+    assert_eq!(events.last(), Some(&Event::Close));
+    assert!(session.is_closed());
+    // Temporary refusals do not count.
+    let mut session = greeted(config.clone());
+    let busy = b"MAIL FROM:<a@x.test>\r\n"
+        .iter()
+        .copied()
+        .chain((0..10).flat_map(|i| format!("RCPT TO:<busy{i}@mx.test>\r\n").into_bytes()));
+    let events = drive(&mut session, &busy.collect::<Vec<u8>>());
+    assert!(!session.is_closed(), "{}", render(&events));
+    // LMTP answers every one.
+    let mut lmtp = config;
+    lmtp.mode = Mode::Lmtp;
+    let mut session = greeted(lmtp);
+    let events = drive(&mut session, &input);
+    assert_eq!(common::codes(&events).len(), 31);
+    assert!(!session.is_closed());
 }

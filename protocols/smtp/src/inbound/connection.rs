@@ -5,11 +5,13 @@
 //! queued replies each time it needs more input, so pipelined replies leave together. Every
 //! protocol decision is the session's.
 //!
-//! Waiting is bounded: a read waits at most `command_timeout` (between commands) or
-//! `data_timeout` (inside DATA), a write or TLS handshake at most `command_timeout`; a read
-//! that times out is answered 421 4.4.2 and the connection closes. When the server shuts
-//! down, a session waiting for a command is answered 421 4.3.2 at once, while one inside
-//! DATA keeps reading until its message is stored and answered (the server bounds that wait).
+//! Waiting is bounded by the connection's deadlines (`inbound/deadline.rs`: a whole command
+//! line, a message between idle periods, each DATA read, a whole transaction), a write or TLS
+//! handshake by `command_timeout`; a deadline that passes is answered 421 4.4.2 and the
+//! connection closes. Message bytes go to the connection's spool (`inbound/spool.rs`) as the
+//! session hands them over. When the server shuts down, a session waiting for a command is
+//! answered 421 4.3.2 at once, while one inside DATA keeps reading until its message is
+//! stored and answered (the server bounds that wait).
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,11 +22,14 @@ use caliopen_smtp_proto::{Event, Reply, Session, UsageError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout, timeout_at};
 use tracing::Instrument;
 
 use super::Shared;
+use super::deadline::{Deadlines, Expired};
 use super::delivery::Mailroom;
+use super::peers::ClientSlot;
+use super::spool::Spool;
 
 /// Bytes read from the socket at once.
 const READ_BUFFER: usize = 16 << 10;
@@ -64,17 +69,23 @@ enum Ended {
 enum Input {
     Bytes(usize),
     Eof,
-    TimedOut,
+    TimedOut(Expired),
     ShuttingDown,
 }
 
-/// Serves one accepted connection until it ends; `_permit` holds its connection slot.
+/// The places an accepted connection holds until it ends (given back when dropped).
+pub(super) struct Slots {
+    pub(super) _server: OwnedSemaphorePermit,
+    pub(super) _client: ClientSlot,
+}
+
+/// Serves one accepted connection until it ends; `_slots` holds its places.
 pub(super) async fn run(
     tcp: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    _slots: Slots,
 ) {
     let span = tracing::info_span!(
         "connection",
@@ -99,16 +110,15 @@ struct Connection {
     mailroom: Mailroom,
     shutdown: watch::Receiver<bool>,
     command_timeout: Duration,
-    data_timeout: Duration,
+    deadlines: Deadlines,
+    /// The message being received.
+    spool: Spool,
     /// Read bytes; `start..end` are not yet taken by the session.
     buf: Vec<u8>,
     start: usize,
     end: usize,
     /// Replies not yet written.
     out: Vec<u8>,
-    /// Between the 354 and the end of the message. The session does not expose its state,
-    /// so this follows its replies: set by the 354, cleared by the next event.
-    in_data: bool,
 }
 
 impl Connection {
@@ -126,12 +136,12 @@ impl Connection {
             mailroom,
             shutdown,
             command_timeout: settings.command_timeout,
-            data_timeout: settings.data_timeout,
+            deadlines: Deadlines::new(settings, Instant::now()),
+            spool: Spool::new(Arc::clone(&shared.spool)),
             buf: vec![0; READ_BUFFER],
             start: 0,
             end: 0,
             out: Vec::new(),
-            in_data: false,
         }
     }
 
@@ -163,18 +173,18 @@ impl Connection {
     {
         loop {
             while let Some(event) = self.session.next_event() {
+                self.deadlines.progress(Instant::now());
                 match event {
-                    Event::Reply(reply) => {
-                        self.in_data = reply.code == 354;
-                        reply.write_to(&mut self.out);
-                    }
+                    Event::Reply(reply) => reply.write_to(&mut self.out),
                     Event::Recipient { address, .. } => {
                         let reply = self.mailroom.recipient(&address).await;
                         self.session.answer_recipient(reply)?;
                     }
+                    Event::Data(bytes) => self.spool.write(&bytes).await,
+                    Event::DataDropped => self.spool.discard(),
                     Event::Message(envelope) => {
-                        self.in_data = false;
-                        let replies = self.mailroom.message(envelope).await;
+                        let mail = self.spool.finish().await;
+                        let replies = self.mailroom.message(envelope, mail).await;
                         self.session.answer_message(replies)?;
                     }
                     Event::StartTls => {
@@ -190,6 +200,9 @@ impl Connection {
                     }
                 }
             }
+            let (in_transaction, in_data) = (self.session.in_transaction(), self.session.in_data());
+            self.deadlines
+                .follow(in_transaction, in_data, Instant::now());
             if self.start < self.end {
                 // After draining the events the session always takes at least one byte.
                 let taken = self.session.push_input(&self.buf[self.start..self.end]);
@@ -203,15 +216,15 @@ impl Connection {
             match self.wait_for_input(stream).await? {
                 Input::Bytes(n) => (self.start, self.end) = (0, n),
                 Input::Eof => {
-                    if self.in_data {
+                    if self.session.in_data() {
                         tracing::info!("client left during DATA, message discarded");
                     } else {
                         tracing::debug!("client left");
                     }
                     return Ok(Ended::Closed);
                 }
-                Input::TimedOut => {
-                    tracing::info!(in_data = self.in_data, "client timed out");
+                Input::TimedOut(expired) => {
+                    tracing::info!(?expired, "client too slow, closing");
                     let hostname = &self.session.config().hostname;
                     Reply::timeout(hostname).write_to(&mut self.out);
                     self.flush(stream).await?;
@@ -228,23 +241,20 @@ impl Connection {
         }
     }
 
-    /// Reads more input, unless the client is too slow or (outside DATA) the server stops.
+    /// Reads more input, unless a deadline passes or (outside DATA) the server stops.
     async fn wait_for_input<S>(&mut self, stream: &mut S) -> Result<Input, ConnectionError>
     where
         S: AsyncRead + Unpin,
     {
-        let limit = if self.in_data {
-            self.data_timeout
-        } else {
-            self.command_timeout
-        };
+        let in_data = self.session.in_data();
+        let (deadline, expired) = self.deadlines.next(Instant::now());
         let shutdown = &mut self.shutdown;
         let buf = &mut self.buf;
         tokio::select! {
             biased;
-            () = shutting_down(shutdown), if !self.in_data => Ok(Input::ShuttingDown),
-            read = timeout(limit, stream.read(buf)) => match read {
-                Err(_) => Ok(Input::TimedOut),
+            () = shutting_down(shutdown), if !in_data => Ok(Input::ShuttingDown),
+            read = timeout_at(deadline, stream.read(buf)) => match read {
+                Err(_) => Ok(Input::TimedOut(expired)),
                 Ok(Ok(0)) => Ok(Input::Eof),
                 Ok(Ok(n)) => Ok(Input::Bytes(n)),
                 Ok(Err(error)) => Err(error.into()),

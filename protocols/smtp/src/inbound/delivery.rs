@@ -1,7 +1,8 @@
 //! What a session asks of core, and how core's answers become replies: recipients are
 //! resolved at RCPT, the message is stored durably at the end of DATA, and only then is it
 //! acknowledged. Every storage failure is a 451 4.3.0 so that the MTA keeps the mail and
-//! retries.
+//! retries; a message the spool could not keep is a 452 4.3.1 (too much in flight) or a
+//! 451 4.3.0 (spool file not written), refused before anything is stored.
 
 use std::collections::HashMap;
 use std::mem;
@@ -11,6 +12,8 @@ use caliopen_core::delivery::accept::{Recipient, SmtpClient};
 use caliopen_core::{Core, CoreError};
 use caliopen_smtp_proto::{EnhancedCode, Envelope, Mode, Reply};
 use tracing::{Instrument, Span};
+
+use super::spool::{SpooledMail, Unspooled};
 
 /// The core side of one connection: resolved recipients and the transaction's span.
 #[derive(Debug)]
@@ -84,19 +87,43 @@ impl Mailroom {
     /// Stores the message for its recipients, then gives the replies the session expects:
     /// one per recipient in LMTP, one in SMTP. A 250 is given only once core has the mail
     /// durably.
-    pub(super) async fn message(&mut self, envelope: Envelope) -> Vec<Reply> {
+    pub(super) async fn message(
+        &mut self,
+        envelope: Envelope,
+        mail: Result<SpooledMail, Unspooled>,
+    ) -> Vec<Reply> {
         let span = self.transaction_span();
         self.transaction = None;
         let known = mem::take(&mut self.known);
-        self.deliver(envelope, known).instrument(span).await
+        self.deliver(envelope, mail, known).instrument(span).await
     }
 
-    async fn deliver(&self, envelope: Envelope, known: HashMap<String, Recipient>) -> Vec<Reply> {
+    async fn deliver(
+        &self,
+        envelope: Envelope,
+        mail: Result<SpooledMail, Unspooled>,
+        known: HashMap<String, Recipient>,
+    ) -> Vec<Reply> {
         let count = match self.mode {
             Mode::Lmtp => envelope.recipients.len(),
             Mode::Smtp => 1,
         };
         let every = |reply: Reply| vec![reply; count];
+        let mail = match mail {
+            Ok(mail) => mail,
+            Err(Unspooled::Full) => {
+                return every(Reply::new(
+                    452,
+                    EnhancedCode(4, 3, 1),
+                    "Insufficient system storage, try again later",
+                ));
+            }
+            Err(Unspooled::Failed) => {
+                return every(Reply::temporary_failure(
+                    "Temporary local failure, try again later",
+                ));
+            }
+        };
         let resolved = match self.recipients(&envelope.recipients, known).await {
             Ok(resolved) => resolved,
             Err(error) => {
@@ -110,17 +137,17 @@ impl Mailroom {
         if targets.is_empty() {
             return every(Reply::no_such_user());
         }
-        let size = envelope.data.len();
+        let size = envelope.size;
         let from = envelope.mail_from.to_string();
         let client = self.peer.map(|ip| SmtpClient {
             ip,
             helo: envelope.helo.clone(),
         });
-        match self
+        let accepted = self
             .core
-            .accept_mail_from(&envelope.data, &from, client, &targets)
-            .await
-        {
+            .accept_mail_from(mail.source, &from, client, &targets)
+            .await;
+        match accepted {
             Ok(deliveries) => {
                 tracing::info!(
                     size,

@@ -1,9 +1,12 @@
 //! The inbound server: LMTP (RFC 2033), or SMTP for a setup without an MTA in front, on the
 //! same session code.
 //!
-//! - this file: [`InboundServer`] and [`serve`], the accept loop, the connection cap and
+//! - this file: [`InboundServer`] and [`serve`], the accept loop, the connection caps and
 //!   graceful shutdown;
-//! - `connection`: the socket loop of one connection (timeouts, STARTTLS);
+//! - `connection`: the socket loop of one connection (STARTTLS, the spool, the deadlines);
+//! - `deadline`: the deadlines that keep slow clients from holding a connection;
+//! - `peers`: the per-client connection cap;
+//! - `spool`: where a message waits while it arrives, and the bytes-in-flight cap;
 //! - `delivery`: the calls to core (recipient lookup, durable acceptance) and the replies
 //!   they give.
 //!
@@ -11,10 +14,14 @@
 //! MTA retries. The raw message is stored as received (dot-unstuffed), with no header added.
 
 mod connection;
+mod deadline;
 mod delivery;
+mod peers;
+mod spool;
 
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +35,9 @@ use tokio_rustls::TlsAcceptor;
 use crate::error::InboundError;
 use crate::settings::InboundSettings;
 use crate::tls::load_acceptor;
+use connection::Slots;
+use peers::Clients;
+use spool::SpoolLimits;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -58,6 +68,8 @@ struct Shared {
     settings: InboundSettings,
     /// Set when TLS files are configured: STARTTLS is then offered.
     tls: Option<TlsAcceptor>,
+    spool: Arc<SpoolLimits>,
+    clients: Arc<Clients>,
 }
 
 impl fmt::Debug for Shared {
@@ -66,24 +78,35 @@ impl fmt::Debug for Shared {
             .field("core", &self.core)
             .field("settings", &self.settings)
             .field("tls", &self.tls.is_some())
-            .finish()
+            .field("spool", &self.spool)
+            .finish_non_exhaustive()
     }
 }
 
 impl InboundServer {
-    /// Checks the settings and loads the TLS certificate and key when both are set. A TLS
-    /// file that does not load is an error rather than a silent fallback to clear text.
+    /// Checks the settings, makes the spool folder and loads the TLS certificate and key
+    /// when both are set. A TLS file that does not load is an error rather than a silent
+    /// fallback to clear text.
     pub fn new(core: Core, settings: InboundSettings) -> Result<Self, InboundError> {
         settings.validate()?;
         let tls = match (&settings.tls_cert, &settings.tls_key) {
             (Some(cert), Some(key)) => Some(load_acceptor(cert, key)?),
             _ => None,
         };
+        let dir = settings
+            .spool_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        let spool = SpoolLimits::new(&settings, dir.clone())
+            .map_err(|source| InboundError::Spool { path: dir, source })?;
+        let clients = Clients::new(settings.max_connections_per_ip);
         Ok(Self {
             shared: Arc::new(Shared {
                 core,
                 settings,
                 tls,
+                spool: Arc::new(spool),
+                clients,
             }),
         })
     }
@@ -94,7 +117,8 @@ impl InboundServer {
     }
 
     /// Accepts connections until `shutdown` resolves, serving at most `max_connections` at
-    /// once (the others are answered 421 and closed).
+    /// once and `max_connections_per_ip` from one client (the others are answered 421 and
+    /// closed).
     ///
     /// On shutdown the listener is closed at once; sessions waiting for a command are
     /// answered 421, sessions inside DATA finish their message (stored and answered) and are
@@ -120,13 +144,12 @@ impl InboundServer {
                 Some(joined) = sessions.join_next(), if !sessions.is_empty() => log_end(joined),
                 accepted = listener.accept() => match accepted {
                     Ok((tcp, peer)) => {
-                        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-                            self.refuse(&tcp);
+                        let Some(slots) = self.admit(&slots, &tcp, peer) else {
                             continue;
                         };
                         let _ = tcp.set_nodelay(true);
                         let shared = Arc::clone(&self.shared);
-                        sessions.spawn(connection::run(tcp, peer, shared, stopped.clone(), permit));
+                        sessions.spawn(connection::run(tcp, peer, shared, stopped.clone(), slots));
                     }
                     Err(error) => {
                         tracing::warn!(%error, "accept failed");
@@ -156,15 +179,41 @@ impl InboundServer {
         tracing::info!("inbound server stopped");
     }
 
-    /// Answers a connection over the cap with 421 without waiting on the client.
-    fn refuse(&self, tcp: &TcpStream) {
-        tracing::warn!(
-            max_connections = self.shared.settings.max_connections,
-            "too many connections, refusing one"
-        );
-        let reply = Reply::shutting_down(
-            &self.shared.settings.hostname,
-            "Too many connections, try again later",
+    /// A place for a new connection under both caps, or a 421 for it.
+    fn admit(&self, slots: &Arc<Semaphore>, tcp: &TcpStream, peer: SocketAddr) -> Option<Slots> {
+        let settings = &self.shared.settings;
+        let Ok(server) = Arc::clone(slots).try_acquire_owned() else {
+            tracing::warn!(
+                max_connections = settings.max_connections,
+                "too many connections, refusing one"
+            );
+            self.refuse(tcp, "Too many connections, try again later");
+            return None;
+        };
+        let Some(client) = self.shared.clients.admit(peer.ip()) else {
+            tracing::warn!(
+                %peer,
+                max_connections_per_ip = settings.max_connections_per_ip,
+                "too many connections from one client, refusing one"
+            );
+            self.refuse(
+                tcp,
+                "Too many connections from your address, try again later",
+            );
+            return None;
+        };
+        Some(Slots {
+            _server: server,
+            _client: client,
+        })
+    }
+
+    /// Answers a connection over a cap with 421 without waiting on the client.
+    fn refuse(&self, tcp: &TcpStream, text: &str) {
+        let reply = Reply::new(
+            421,
+            caliopen_smtp_proto::EnhancedCode(4, 7, 0),
+            format!("{} {text}", self.shared.settings.hostname),
         );
         // A fresh socket's send buffer takes a short reply; if not, the client gets a close.
         let _ = tcp.try_write(&reply.to_bytes());

@@ -3,6 +3,8 @@
 //! crate, so the suite links once.
 
 mod common;
+mod hostile_connections;
+mod hostile_data;
 mod postfix;
 mod resilience;
 mod smtplib;

@@ -15,6 +15,9 @@
 //! idle, and at least once per purge interval, the committer also deletes expired
 //! ephemeral values (see [`crate::ephemeral::purge`]).
 //!
+//! A large blob is not staged: it is ingested into a blob file first (see `ingest`), and
+//! the rest of its job staged as usual.
+//!
 //! A group that cannot be written (a full disk, a read-only file system) is answered
 //! with the error, and fjall then refuses every write. The committer answers the jobs
 //! that follow with a temporary error and, once a probe file can be written and synced
@@ -28,6 +31,7 @@
 //! database is reopened, recovering its journal). Should the thread end all the
 //! same, [`CommitterState`] says why, for the process's health check.
 
+pub(crate) mod ingest;
 mod recover;
 mod stage;
 mod write;
@@ -68,6 +72,14 @@ pub(crate) enum Work {
         data: Vec<u8>,
         batch: Batch,
     },
+    /// The same with a large blob that waits in a file (its first `len` bytes), read
+    /// when it is ingested (see `ingest`).
+    SpooledBlobThenRecords {
+        id: BlobId,
+        file: std::fs::File,
+        len: u64,
+        batch: Batch,
+    },
     DeleteBlob(BlobId),
     /// Deletes the blob when the counter at `refs` (an engine key) reads at most 0.
     DeleteUnreferencedBlob {
@@ -96,6 +108,9 @@ impl Work {
             Work::Records(batch) => batch_size(batch),
             Work::PutBlob { data, .. } => data.len(),
             Work::BlobThenRecords { data, batch, .. } => data.len() + batch_size(batch),
+            Work::SpooledBlobThenRecords { len, batch, .. } => {
+                usize::try_from(*len).unwrap_or(usize::MAX) + batch_size(batch)
+            }
             Work::PutEphemeral { key, value, .. } => key.len() + value.len(),
             Work::DeleteUnreferencedBlob { refs, .. } => 32 + refs.len(),
             Work::DeleteBlob(_) | Work::DeleteEphemeral { .. } | Work::Increment { .. } => 64,
@@ -109,6 +124,7 @@ impl Work {
             Work::Records(_)
                 | Work::PutBlob { .. }
                 | Work::BlobThenRecords { .. }
+                | Work::SpooledBlobThenRecords { .. }
                 | Work::DeleteBlob(_)
                 | Work::DeleteUnreferencedBlob { .. }
         )
@@ -319,6 +335,17 @@ impl Committer {
         let mut durable = false;
         for Job { work, reply } in jobs {
             let is_durable = work.durable();
+            let work = match ingest::large_blob(spaces, work) {
+                Ok(ingest::Remaining::Stage(work)) => work,
+                Ok(ingest::Remaining::Done) => {
+                    waiting.push((reply, Done::Written));
+                    continue;
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    continue;
+                }
+            };
             let mut view = View::new(spaces, &group);
             let staged = catch_unwind(AssertUnwindSafe(|| stage::stage(&mut view, work)))
                 .unwrap_or_else(|panic| Err(engine_panic("stage a write", &*panic)));

@@ -107,6 +107,10 @@ pub(super) fn stage(view: &mut View<'_>, work: Work) -> StorageResult<Done> {
             stage_blob(view, id, data)?;
             stage_records(view, batch)
         }
+        // `ingest` turns these into record batches before staging.
+        Work::SpooledBlobThenRecords { id, .. } => Err(StorageError::Invalid(format!(
+            "the spooled blob {id} was not ingested"
+        ))),
         Work::DeleteBlob(id) => {
             view.set(Space::Blobs, id.as_bytes().to_vec(), None);
             Ok(Done::Written)

@@ -6,3 +6,4 @@ mod crash;
 mod disk_full;
 mod flush;
 mod group_commit;
+mod large_blobs;

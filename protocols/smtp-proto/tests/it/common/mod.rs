@@ -16,7 +16,7 @@ pub fn config(mode: Mode) -> SessionConfig {
     let mut config = SessionConfig::new(mode, "mx.test");
     config.max_message_size = 1000;
     config.max_recipients = 3;
-    config.max_data_line_length = 100;
+    config.max_data_line_length = Some(100);
     config.tls_available = true;
     config
 }
@@ -48,23 +48,39 @@ pub fn message_answers(mode: Mode, envelope: &Envelope) -> Vec<Reply> {
     }
 }
 
-/// Checks the memory bounds the session promises.
+/// Checks the memory bounds the session promises: message bytes are handed over as they come
+/// (a bare LF grows by its CR, so one input buffer gives at most twice its size).
 pub fn check_caps(session: &Session) {
     assert!(
         session.buffered_input() <= session.input_capacity(),
         "input over capacity"
     );
     assert!(
-        session.buffered_data() <= session.config().max_message_size,
-        "data over limit"
+        session.buffered_data() <= 2 * session.input_capacity(),
+        "{} bytes of data held",
+        session.buffered_data()
     );
 }
 
-/// Calls `next_event` until `None`, answering recipients and messages.
+/// Calls `next_event` until `None`, answering recipients and messages. Message bytes are
+/// recorded as one [`Event::Data`] per message whatever the reads were, and dropped with
+/// the message when it is refused, so that the recorded events do not depend on chunking.
 pub fn drain(session: &mut Session, events: &mut Vec<Event>) {
     while let Some(event) = session.next_event() {
         check_caps(session);
         match &event {
+            Event::Data(bytes) => {
+                assert!(!bytes.is_empty(), "an empty Data event");
+                if let Some(Event::Data(held)) = events.last_mut() {
+                    held.extend_from_slice(bytes);
+                    continue;
+                }
+            }
+            Event::DataDropped => {
+                while matches!(events.last(), Some(Event::Data(_))) {
+                    events.pop();
+                }
+            }
             Event::Recipient { address, .. } => {
                 session.answer_recipient(answer_for(address)).unwrap();
             }
@@ -78,6 +94,7 @@ pub fn drain(session: &mut Session, events: &mut Vec<Event>) {
         }
         events.push(event);
     }
+    assert_eq!(session.buffered_data(), 0, "data held after the events");
 }
 
 /// Feeds `input` in chunks of the given sizes (the last size repeats; 0 counts as 1), draining
@@ -130,11 +147,11 @@ pub fn render(events: &[Event]) -> String {
         .map(|event| match event {
             Event::Reply(reply) => reply.to_string(),
             Event::Recipient { address, .. } => format!("[rcpt {address}]\n"),
+            // Message bytes show in the message's line; a refusal in its reply.
+            Event::Data(_) | Event::DataDropped => String::new(),
             Event::Message(envelope) => format!(
                 "[message from <{}> to {:?}, {} bytes]\n",
-                envelope.mail_from,
-                envelope.recipients,
-                envelope.data.len()
+                envelope.mail_from, envelope.recipients, envelope.size
             ),
             Event::StartTls => "[starttls]\n".to_owned(),
             Event::Close => "[close]\n".to_owned(),
@@ -165,4 +182,23 @@ pub fn messages(events: &[Event]) -> Vec<&Envelope> {
             _ => None,
         })
         .collect()
+}
+
+/// The bytes of each message handed over, from the [`Event::Data`] before its
+/// [`Event::Message`]; checks that they add up to the envelope's size.
+pub fn bodies(events: &[Event]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    for event in events {
+        match event {
+            Event::Data(bytes) => current.extend_from_slice(bytes),
+            Event::DataDropped => current.clear(),
+            Event::Message(envelope) => {
+                assert_eq!(envelope.size, current.len(), "size of {envelope:?}");
+                out.push(std::mem::take(&mut current));
+            }
+            _ => {}
+        }
+    }
+    out
 }
