@@ -3,10 +3,10 @@
 //! drills (`common::drills`), hot swap, interpreted guests, outbound mail and the corpus. One
 //! binary for the crate, so the suite links Wasmtime once.
 
-mod common;
 mod attachments;
 mod client_session;
 mod cluster;
+mod common;
 mod corpus;
 mod crash_recovery;
 mod drills_crash;

@@ -29,7 +29,12 @@ pub(crate) fn check_value(place: &str, value: &[u8]) -> StorageResult<()> {
 
 /// Refuses a value of `len` bytes the engine would assert on, before it is read.
 pub(crate) fn check_value_len(place: &str, len: u64) -> StorageResult<()> {
-    check_len("value", place, usize::try_from(len).unwrap_or(usize::MAX), MAX_ENGINE_VALUE)
+    check_len(
+        "value",
+        place,
+        usize::try_from(len).unwrap_or(usize::MAX),
+        MAX_ENGINE_VALUE,
+    )
 }
 
 /// Refuses a batch holding a value the engine would assert on (the keys are

@@ -3,8 +3,8 @@
 //! checks answers against the spec (`common::schema`). One binary for the crate, so the suite
 //! links once.
 
-mod common;
 mod auth_attacks;
+mod common;
 mod contacts;
 mod devices;
 mod discussions;
