@@ -9,6 +9,7 @@ mod contacts;
 mod devices;
 mod discussions;
 mod hostile_keys;
+mod hostile_lengths;
 mod identities;
 mod imports;
 mod messages_drafts;
