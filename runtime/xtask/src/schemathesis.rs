@@ -1,4 +1,4 @@
-//! `cargo xtask schemathesis` (and the last step of `cargo xtask test`): the REST
+//! `cargo xtask schemathesis` (and part of `cargo xtask test`, beside the suite): the REST
 //! API checked by Schemathesis (from PyPI) against the original spec
 //! (`protocols/rest/openapi/swagger.json`), on a real `caliopen serve`.
 //!
@@ -21,7 +21,6 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 
@@ -47,11 +46,66 @@ const LAST: &[&str] = &["DELETE /v2/devices/{device_id}"];
 const MAX_EXAMPLES: &str = "25";
 const MAX_EXAMPLES_LONG: &str = "200";
 
-/// Runs Schemathesis against a fresh server. `tested_since`: when the test build that
-/// just ran started; a server binary it wrote is used as it is (the integration tests
-/// need it, so the test build makes it), which spares a second build of the
-/// workspace with another feature set. Otherwise the binary is built first.
-pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow::Result<()> {
+/// Runs Schemathesis against a fresh server. `built_by_tests`: the test build has
+/// just made the server binary (the integration tests need it), which is used as it
+/// is; that spares a second build of the workspace with another feature set.
+/// Otherwise the binary is built first.
+///
+/// `log`: where the output goes (a file, written anew) instead of the terminal,
+/// when the run shares it with another.
+pub fn run(
+    root: &Path,
+    built_by_tests: bool,
+    long: bool,
+    log: Option<&Path>,
+) -> anyhow::Result<()> {
+    match log {
+        None => run_here(root, built_by_tests, long, &Output::Terminal),
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let result = run_here(root, built_by_tests, long, &Output::File(file));
+            if let Err(e) = &result {
+                // The reason ends the log, which the caller prints.
+                let _ = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut f| {
+                        std::io::Write::write_all(&mut f, format!("xtask: {e:#}\n").as_bytes())
+                    });
+            }
+            result
+        }
+    }
+}
+
+/// Where the run writes.
+enum Output {
+    Terminal,
+    File(std::fs::File),
+}
+
+impl Output {
+    /// A line of the run's own.
+    fn say(&self, line: &str) {
+        match self {
+            Self::Terminal => println!("{line}"),
+            Self::File(f) => {
+                let _ = std::io::Write::write_all(&mut &*f, format!("{line}\n").as_bytes());
+            }
+        }
+    }
+
+    /// For a child's stdout and stderr.
+    fn stdio(&self) -> anyhow::Result<(Stdio, Stdio)> {
+        Ok(match self {
+            Self::Terminal => (Stdio::inherit(), Stdio::inherit()),
+            Self::File(f) => (f.try_clone()?.into(), f.try_clone()?.into()),
+        })
+    }
+}
+
+fn run_here(root: &Path, built_by_tests: bool, long: bool, out: &Output) -> anyhow::Result<()> {
     let examples = if long {
         MAX_EXAMPLES_LONG
     } else {
@@ -60,13 +114,9 @@ pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow:
     let schemathesis = install(root)?;
     let python = root.join("target/py-tools/bin/python");
     let binary = crate::cargo_target_dir(root).join("debug/caliopen");
-    let fresh = tested_since.is_some_and(|since| {
-        std::fs::metadata(&binary)
-            .and_then(|m| m.modified())
-            .is_ok_and(|built| built >= since)
-    });
+    let fresh = built_by_tests && binary.exists();
     if fresh {
-        println!("xtask: schemathesis runs the server binary the test build made");
+        out.say("xtask: schemathesis runs the server binary the test build made");
     } else {
         build(root)?;
     }
@@ -89,11 +139,11 @@ pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow:
         .arg(&base)
         .arg(root.join("protocols/rest/openapi/swagger.json"))
         .arg(&spec)
-        .stderr(Stdio::inherit())
+        .stderr(out.stdio()?.1)
         .output()
         .context("cannot run the preparation script")?;
     if !prepared.status.success() {
-        server.show_log();
+        server.show_log(out);
         bail!("could not sign up and log in on the server");
     }
     let headers = String::from_utf8(prepared.stdout)?;
@@ -119,19 +169,23 @@ pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow:
         for header in headers.lines().filter(|l| !l.is_empty()) {
             cmd.args(["--header", header]);
         }
-        cmd.status().context("cannot start schemathesis")
+        let (stdout, stderr) = out.stdio()?;
+        cmd.stdout(stdout)
+            .stderr(stderr)
+            .status()
+            .context("cannot start schemathesis")
     };
-    println!("xtask: schemathesis against {base}");
+    out.say(&format!("xtask: schemathesis against {base}"));
     let everything_else: Vec<&str> = EXCLUDED.iter().chain(LAST).copied().collect();
     let status = schemathesis_run("--exclude-name", &everything_else)?;
     if !status.success() {
-        server.show_log();
+        server.show_log(out);
         bail!("schemathesis found failures ({status})");
     }
-    println!("xtask: schemathesis, session-ending operations last");
+    out.say("xtask: schemathesis, session-ending operations last");
     let status = schemathesis_run("--include-name", LAST)?;
     if !status.success() {
-        server.show_log();
+        server.show_log(out);
         bail!("schemathesis found failures in the last operations ({status})");
     }
     drop(server);
@@ -140,7 +194,7 @@ pub fn run(root: &Path, tested_since: Option<SystemTime>, long: bool) -> anyhow:
 }
 
 /// The virtualenv's `schemathesis`, installed on first use.
-fn install(root: &Path) -> anyhow::Result<PathBuf> {
+pub fn install(root: &Path) -> anyhow::Result<PathBuf> {
     let venv = root.join("target/py-tools");
     let bin = venv.join("bin/schemathesis");
     if bin.exists() {
@@ -231,9 +285,12 @@ impl Server {
         Ok(Self { child, log })
     }
 
-    fn show_log(&self) {
+    fn show_log(&self, out: &Output) {
         if let Ok(log) = std::fs::read_to_string(&self.log) {
-            println!("--- caliopen serve log ({}) ---\n{log}", self.log.display());
+            out.say(&format!(
+                "--- caliopen serve log ({}) ---\n{log}",
+                self.log.display()
+            ));
         }
     }
 }

@@ -4,10 +4,12 @@
 //! Some tests need something the repository cannot carry. Each such input is a row of
 //! [`INPUTS`]: the tests that need it (a nextest filter), how to tell whether it is here,
 //! and whether its absence may pass. The shared corpus and root (to mount a small file
-//! system) are expected on a test machine: their tests are normal tests that fail when
-//! run without them, and this task leaves them out and says so when they are missing.
-//! ScyllaDB and Elasticsearch cannot be installed here: their tests are `#[ignore]`d
-//! (every runner lists them as skipped) and run only when their server is named.
+//! system) are required on a test machine: their tests are normal tests that fail when
+//! run without them; when one is missing this task leaves its tests out, lists them,
+//! and fails at the end (`--allow-missing` lets a developer's machine pass without
+//! them). ScyllaDB and Elasticsearch cannot be installed here: their tests are
+//! `#[ignore]`d (every runner lists them as skipped) and run only when their server is
+//! named.
 
 use std::path::{Path, PathBuf};
 
@@ -102,6 +104,8 @@ pub fn find_corpus(root: &Path) -> Option<PathBuf> {
 pub struct Options {
     /// Also the long tests, longer fuzzing and the full Schemathesis run.
     pub long: bool,
+    /// Pass although a required input is missing (its tests are still listed).
+    pub allow_missing: bool,
     /// Passed on to `cargo nextest run`.
     pub extra: Vec<String>,
 }
@@ -112,12 +116,24 @@ impl Options {
         for a in args {
             if a == "--long" {
                 options.long = true;
+            } else if a == "--allow-missing" {
+                options.allow_missing = true;
             } else {
                 options.extra.push(a.clone());
             }
         }
         options
     }
+}
+
+/// Builds the suite (`cargo nextest run --no-run`, with what [`run`] passes), so
+/// that the run itself starts at once.
+pub fn build(root: &Path, options: &Options) -> anyhow::Result<()> {
+    ensure_nextest(root)?;
+    let clippy = clippy_driver()?;
+    let mut cmd = nextest(root, find_corpus(root).as_deref(), options, &clippy);
+    cmd.arg("--no-run");
+    crate::run(cmd, "the test build (cargo nextest --no-run)")
 }
 
 /// Runs the suite; fails when a test failed. Prints what was left out and why.
@@ -173,7 +189,20 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
         );
     }
     main_ok?;
-    extra_ok
+    extra_ok?;
+    let required: Vec<&str> = missing
+        .iter()
+        .filter(|i| !i.ignored)
+        .map(|i| i.name)
+        .collect();
+    if !required.is_empty() && !options.allow_missing {
+        bail!(
+            "required test inputs are missing ({}): their tests did not run \
+             (`--allow-missing` passes without them)",
+            required.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `cargo nextest run --workspace`, with the environment the suite expects, and Clippy's
