@@ -68,8 +68,11 @@ impl Core {
     pub async fn patch_settings(&self, user_id: Uuid, patch: &MergePatch) -> CoreResult<Settings> {
         let _guard = self.lock_user(user_id).await;
         self.user(user_id).await?;
-        let settings: Settings =
-            patch::apply(&self.settings(user_id).await?, patch, SETTINGS_FIELDS)?;
+        let stored = self.settings(user_id).await?;
+        if patch.changes_nothing() {
+            return Ok(stored);
+        }
+        let settings: Settings = patch::apply(&stored, patch, SETTINGS_FIELDS)?;
         self.set_settings(user_id, &settings).await?;
         Ok(settings)
     }
@@ -140,6 +143,10 @@ impl Core {
         let user_id = self.password_reset_user(token).await?;
         let hash = self.hash_password(new_password.to_owned()).await?;
         let mut user = self.user(user_id).await?;
+        user.password_strength = Some(
+            self.score_password(new_password, user.password_hints())
+                .await?,
+        );
         user.password_hash = hash;
         let mut batch = Batch::new();
         batch.put(

@@ -151,6 +151,9 @@ impl Core {
     ) -> CoreResult<Contact> {
         let _guard = self.lock_user(user_id).await;
         let stored = self.contact(user_id, contact_id).await?;
+        if patch.changes_nothing() {
+            return Ok(stored);
+        }
         let mut contact: Contact = patch::apply(&stored, patch, CONTACT_FIELDS)?;
         normalise_contact(&mut contact)?;
         if patch.changes_field("tags") {

@@ -63,6 +63,9 @@ impl Core {
     ) -> CoreResult<Device> {
         let _guard = self.lock_user(user_id).await;
         let stored = self.live_device(user_id, device_id).await?;
+        if patch.changes_nothing() {
+            return Ok(stored);
+        }
         let mut device: Device = patch::apply(&stored, patch, DEVICE_FIELDS)?;
         device.name = device.name.trim().to_owned();
         if device.name.is_empty() {
