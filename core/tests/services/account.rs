@@ -69,7 +69,10 @@ async fn a_password_is_reset_with_a_token_once() {
     let alice = node.user("alice").await;
     let session = node
         .core
-        .login("alice", "password-of-alice", DeviceInfo::default())
+        .login("alice", "password-of-alice", DeviceInfo {
+            device_id: "laptop".into(),
+            ..DeviceInfo::default()
+        })
         .await
         .unwrap();
     assert_not_found(
@@ -135,12 +138,18 @@ async fn a_password_is_reset_with_a_token_once() {
     ));
     assert!(
         node.core
-            .login("alice", "password-of-alice", DeviceInfo::default())
+            .login("alice", "password-of-alice", DeviceInfo {
+            device_id: "laptop".into(),
+            ..DeviceInfo::default()
+        })
             .await
             .is_err()
     );
     node.core
-        .login("alice", "a brand new password", DeviceInfo::default())
+        .login("alice", "a brand new password", DeviceInfo {
+            device_id: "laptop".into(),
+            ..DeviceInfo::default()
+        })
         .await
         .unwrap();
 }
@@ -152,7 +161,10 @@ async fn deleting_an_account_leaves_nothing_of_it() {
     let bob = node.user("bob").await;
     let session = node
         .core
-        .login("alice", "password-of-alice", DeviceInfo::default())
+        .login("alice", "password-of-alice", DeviceInfo {
+            device_id: "laptop".into(),
+            ..DeviceInfo::default()
+        })
         .await
         .unwrap();
     let headers = "From: Carol <carol@example.net>\nTo: alice@caliopen.local, bob@caliopen.local\nSubject: hello both";
@@ -290,7 +302,10 @@ async fn deleting_an_account_leaves_nothing_of_it() {
     ));
     assert!(
         node.core
-            .login("alice", "password-of-alice", DeviceInfo::default())
+            .login("alice", "password-of-alice", DeviceInfo {
+            device_id: "laptop".into(),
+            ..DeviceInfo::default()
+        })
             .await
             .is_err()
     );

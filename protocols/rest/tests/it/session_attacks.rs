@@ -128,7 +128,7 @@ async fn a_password_change_ends_the_other_sessions() {
         "the changer's own session goes on"
     );
     app.post("/api/v1/authentications")
-        .json(&json!({"username": "alice", "password": "a new secret of alice"}))
+        .json(&json!({"username": "alice", "password": "a new secret of alice", "device": {"device_id": "default"}}))
         .send()
         .await
         .assert_status(StatusCode::OK);

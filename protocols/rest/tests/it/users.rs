@@ -270,7 +270,7 @@ async fn failed_logins_are_rate_limited() {
     app.signup("alice").await;
     let attempt = |password: &'static str| {
         app.post("/api/v1/authentications")
-            .json(&json!({"username": "alice", "password": password}))
+            .json(&json!({"username": "alice", "password": password, "device": {"device_id": "default"}}))
             .send()
     };
     attempt("wrong one")
@@ -320,8 +320,9 @@ async fn a_user_changes_their_password() {
         .json(&json!({"password": new, "current_state": {"password": "not it"}}))
         .send()
         .await
-        .assert_status(StatusCode::FORBIDDEN);
-    assert!(res.error_message().contains("current_state.password"));
+        .assert_status(StatusCode::FAILED_DEPENDENCY);
+    // `go/ops/users/user.go` `PatchUser` over `users/password.go`.
+    assert_eq!(res.error_message(), "old password is incorrect");
     for (body, field) in [
         (json!({"password": new}), "current_state"),
         (
@@ -352,13 +353,14 @@ async fn a_user_changes_their_password() {
         .send()
         .await
         .assert_status(StatusCode::NO_CONTENT);
+    let device = json!({"device_id": "default"});
     app.post("/api/v1/authentications")
-        .json(&json!({"username": "alice", "password": PASSWORD}))
+        .json(&json!({"username": "alice", "password": PASSWORD, "device": device}))
         .send()
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     app.post("/api/v1/authentications")
-        .json(&json!({"username": "alice", "password": new}))
+        .json(&json!({"username": "alice", "password": new, "device": device}))
         .send()
         .await
         .assert_status(StatusCode::OK);
@@ -428,7 +430,7 @@ async fn a_user_deletes_their_account() {
         ),
         (
             json!({"actions": ["delete"], "params": {"password": "wrong password"}}),
-            StatusCode::FORBIDDEN,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "params.password",
         ),
     ];
@@ -459,7 +461,7 @@ async fn a_user_deletes_their_account() {
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     app.post("/api/v1/authentications")
-        .json(&json!({"username": "alice", "password": PASSWORD}))
+        .json(&json!({"username": "alice", "password": PASSWORD, "device": {"device_id": "default"}}))
         .send()
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
