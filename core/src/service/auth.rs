@@ -314,6 +314,13 @@ impl Core {
             ));
         }
         validate::text("device.device_id", &device_id, MAX_DEVICE_ID)?;
+        // It comes back in the `X-Caliopen-Device-ID` header: no line breaks.
+        if device_id.chars().any(char::is_control) {
+            return Err(CoreError::invalid(
+                "device.device_id",
+                "must not contain control characters",
+            ));
+        }
         let _guard = self.lock_user(user.id).await;
         let devices = self.devices(user.id).await?;
         if let Some(existing) = devices.iter().find(|d| d.device_id == device_id)

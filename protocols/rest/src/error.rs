@@ -116,6 +116,11 @@ impl From<CoreError> for ApiError {
             CoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", e.to_string()),
             CoreError::Unauthenticated(_) => Self::unauthorized(e.to_string()),
             CoreError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "Forbidden", e.to_string()),
+            // The original's message as is: the web client parses it
+            // (`web/scenes/contact/services/handleContactSaveErrors.ts`).
+            CoreError::UriTaken { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "Forbidden", e.to_string())
+            }
             CoreError::RateLimited { retry_after_secs } => Self {
                 retry_after: Some(retry_after_secs),
                 ..Self::new(
