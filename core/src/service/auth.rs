@@ -328,9 +328,7 @@ impl Core {
         {
             return Ok(existing.clone());
         }
-        let first = devices
-            .iter()
-            .all(|d| d.status == DeviceStatus::Revoked);
+        let first = devices.iter().all(|d| d.status == DeviceStatus::Revoked);
         let device = Device {
             device_id: device_id.clone(),
             user_id: user.id,

@@ -20,8 +20,14 @@ use crate::tables::CONTACTS;
 /// them (emails, social identities, IMs, phones); empty values left out.
 pub fn contact_uris(c: &Contact) -> Vec<String> {
     let emails = c.emails.iter().map(|e| ("email", e.address.as_str()));
-    let social = c.identities.iter().map(|s| (s.kind.as_str(), s.name.as_str()));
-    let ims = c.ims.iter().map(|i| (i.protocol.as_str(), i.address.as_str()));
+    let social = c
+        .identities
+        .iter()
+        .map(|s| (s.kind.as_str(), s.name.as_str()));
+    let ims = c
+        .ims
+        .iter()
+        .map(|i| (i.protocol.as_str(), i.address.as_str()));
     let phones = c.phones.iter().map(|p| ("phone", p.number.as_str()));
     emails
         .chain(social)
@@ -42,7 +48,11 @@ impl Core {
         contact: &Contact,
         previous: Option<&Contact>,
     ) -> CoreResult<()> {
-        let had: BTreeSet<String> = previous.map(contact_uris).unwrap_or_default().into_iter().collect();
+        let had: BTreeSet<String> = previous
+            .map(contact_uris)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let added: Vec<String> = contact_uris(contact)
             .into_iter()
             .filter(|u| !had.contains(u))
@@ -56,7 +66,10 @@ impl Core {
             .filter(|o| o.id != contact.id)
             .flat_map(|o| contact_uris(o).into_iter().map(move |u| (u, o.id)))
             .collect();
-        match added.into_iter().find_map(|u| owners.get(&u).map(|&id| (u, id))) {
+        match added
+            .into_iter()
+            .find_map(|u| owners.get(&u).map(|&id| (u, id)))
+        {
             Some((uri, contact_id)) => Err(CoreError::UriTaken { uri, contact_id }),
             None => Ok(()),
         }

@@ -63,7 +63,11 @@ pub fn password_strength(password: &str, hints: &[String]) -> u8 {
 
 impl Core {
     /// [`password_strength`] on the blocking pool.
-    pub(crate) async fn score_password(&self, password: &str, hints: Vec<String>) -> CoreResult<u8> {
+    pub(crate) async fn score_password(
+        &self,
+        password: &str,
+        hints: Vec<String>,
+    ) -> CoreResult<u8> {
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || password_strength(&password, &hints))
             .await

@@ -370,7 +370,13 @@ mod tests {
         }));
         let out = apply(&empty, &p, FIELDS).unwrap();
         assert_eq!((out.name.as_str(), out.level), ("b", 3));
-        assert_eq!(out.items, vec![Item { id: 1, kind: String::new() }]);
+        assert_eq!(
+            out.items,
+            vec![Item {
+                id: 1,
+                kind: String::new()
+            }]
+        );
         let p = patch(json!({"level": 3, "current_state": {}}));
         assert!(matches!(
             apply(&rec(), &p, FIELDS),

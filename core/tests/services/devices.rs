@@ -163,7 +163,10 @@ async fn a_new_validation_token_replaces_the_previous_one() {
     let queue = node.core.outbound_queue().await.unwrap();
     let mailed: Vec<String> = {
         let mut out = Vec::new();
-        for job in queue.iter().filter(|j| j.recipients == [alice.recovery_email.clone()]) {
+        for job in queue
+            .iter()
+            .filter(|j| j.recipients == [alice.recovery_email.clone()])
+        {
             out.push(String::from_utf8(node.core.outbound_raw(job).await.unwrap()).unwrap());
         }
         out

@@ -56,7 +56,11 @@ impl ApiError {
     }
 
     pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "UnprocessableEntity", message)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UnprocessableEntity",
+            message,
+        )
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)

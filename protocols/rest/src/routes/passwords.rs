@@ -51,18 +51,15 @@ async fn request(
             "at least one of `username` and `recovery_email` is required",
         ));
     }
-    let failed = |message: &str| {
-        ApiError::new(StatusCode::FAILED_DEPENDENCY, "FailedDependency", message)
-    };
+    let failed =
+        |message: &str| ApiError::new(StatusCode::FAILED_DEPENDENCY, "FailedDependency", message);
     let reset = state
         .core
         .request_password_reset(&body.username, &body.recovery_email, client)
         .await
         .map_err(|e| match e {
             CoreError::NotFound { .. } => failed("[RESTfacility] user not found"),
-            CoreError::Conflict(_) => {
-                failed("[RESTfacility] username and recovery email mismatch")
-            }
+            CoreError::Conflict(_) => failed("[RESTfacility] username and recovery email mismatch"),
             e => e.into(),
         })?;
     tracing::info!(user_id = %reset.user_id, expires_at = %reset.expires_at, "password reset token mailed");

@@ -65,7 +65,10 @@ async fn web_client_signs_in_from_a_new_browser_and_edits_its_account() {
                 "ecdsa_key": {"curve": "P-256", "hash": "SHA-256", "x": "9a8b", "y": "7c6d"},
             },
         }))
-        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/115.0")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/115.0",
+        )
         .send()
         .await
         .assert_status(StatusCode::OK)
@@ -91,7 +94,9 @@ async fn web_client_signs_in_from_a_new_browser_and_edits_its_account() {
         .assert_status(StatusCode::OK)
         .json();
     assert_eq!(me["name"], "alice");
-    let strength = me["privacy_features"]["password_strength"].as_str().unwrap();
+    let strength = me["privacy_features"]["password_strength"]
+        .as_str()
+        .unwrap();
     assert!(["0", "1", "2", "3", "4"].contains(&strength), "{strength}");
     let own_contact = me["contact"]["contact_id"].as_str().unwrap().to_owned();
     let devices = client_call(app.get("/api/v2/devices"), &alice)

@@ -159,7 +159,10 @@ async fn compat_d05_contact_empty_field_is_set_without_state() {
         .await
         .assert_status(StatusCode::OK)
         .json();
-    let uri = format!("/api/v2/contacts/{}", created["contact_id"].as_str().unwrap());
+    let uri = format!(
+        "/api/v2/contacts/{}",
+        created["contact_id"].as_str().unwrap()
+    );
     let body = json!({"given_name": "Bob", "current_state": {}});
     app.patch(&uri)
         .auth(&alice)
@@ -302,7 +305,12 @@ async fn compat_d09_remote_identity_answers_remote_id_and_a_duplicate_code_6() {
             alice.user_id
         )
     );
-    let list = app.get("/api/v2/identities/remotes").auth(&alice).send().await.json();
+    let list = app
+        .get("/api/v2/identities/remotes")
+        .auth(&alice)
+        .send()
+        .await
+        .json();
     assert_eq!(list["total"], 1);
 }
 

@@ -42,11 +42,7 @@ fn parse_taken(message: &str) -> (String, String) {
 }
 
 async fn contact_count(app: &TestApp, who: &Session) -> u64 {
-    app.get("/api/v2/contacts")
-        .auth(who)
-        .send()
-        .await
-        .json()["total"]
+    app.get("/api/v2/contacts").auth(who).send().await.json()["total"]
         .as_u64()
         .unwrap()
 }
@@ -161,7 +157,10 @@ async fn compat_d13_an_address_belongs_to_one_contact() {
         .send()
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    assert_eq!(parse_taken(&res.error_message()).0, "xmpp:dave@chat.example");
+    assert_eq!(
+        parse_taken(&res.error_message()).0,
+        "xmpp:dave@chat.example"
+    );
 
     // The lookup by address answers the one owner.
     let found = app

@@ -110,7 +110,12 @@ async fn compat_item3_sign_in_needs_a_device_and_only_the_first_is_verified() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["device_id"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .map(|d| {
+            (
+                d["device_id"].as_str().unwrap(),
+                d["status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         statuses,
@@ -172,7 +177,12 @@ async fn compat_item3_a_new_device_is_validated_with_the_mailed_token() {
         .send()
         .await
         .assert_status(StatusCode::NO_CONTENT);
-    let device = app.get("/api/v2/devices/phone").auth(&alice).send().await.json();
+    let device = app
+        .get("/api/v2/devices/phone")
+        .auth(&alice)
+        .send()
+        .await
+        .json();
     assert_eq!(device["status"], "verified");
     app.get(&uri)
         .auth(&phone)

@@ -148,7 +148,9 @@ async fn a_reset_token_sets_a_new_password_once_and_ends_sessions() {
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     app.post("/api/v1/authentications")
-        .json(&json!({"username": "alice", "password": PASSWORD, "device": {"device_id": "default"}}))
+        .json(
+            &json!({"username": "alice", "password": PASSWORD, "device": {"device_id": "default"}}),
+        )
         .send()
         .await
         .assert_status(StatusCode::UNAUTHORIZED);

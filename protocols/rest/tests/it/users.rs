@@ -462,7 +462,9 @@ async fn a_user_deletes_their_account() {
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     app.post("/api/v1/authentications")
-        .json(&json!({"username": "alice", "password": PASSWORD, "device": {"device_id": "default"}}))
+        .json(
+            &json!({"username": "alice", "password": PASSWORD, "device": {"device_id": "default"}}),
+        )
         .send()
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
