@@ -22,6 +22,11 @@ pub enum CoreError {
     /// The caller is known but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A point of contact (`<type>:<value>`) already belongs to another contact of
+    /// the user (one address, one contact). Worded as the original, whose message
+    /// clients parse.
+    #[error("uri <{uri}> belongs to contact {contact_id}")]
+    UriTaken { uri: String, contact_id: uuid::Uuid },
     /// Too many attempts; retry after the given number of seconds.
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },

@@ -38,6 +38,28 @@ pub struct User {
     #[serde(default)]
     pub params: BTreeMap<String, String>,
     pub date_insert: DateTime<Utc>,
+    /// The zxcvbn score (0 weakest .. 4 strongest) of the password, computed when it
+    /// is set; `None` for a user whose password was set before scores were kept.
+    #[serde(default)]
+    pub password_strength: Option<u8>,
+}
+
+impl User {
+    /// What a password of this user is scored against: words a guesser of this
+    /// user's password would try first (the original's user inputs).
+    pub fn password_hints(&self) -> Vec<String> {
+        [
+            &self.username,
+            &self.given_name,
+            &self.family_name,
+            &self.recovery_email,
+            &self.local_identity,
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect()
+    }
 }
 
 /// The user's preferences, with the original defaults.

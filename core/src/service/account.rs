@@ -3,8 +3,8 @@
 //!
 //! A password reset works with a token core keeps in the ephemeral store for
 //! `password_reset_ttl`; one live token per user (a new request replaces the
-//! previous one), used once, kept as its digest. Mailing it to the recovery
-//! address is the outbound SMTP work's part: until then the caller gets the token.
+//! previous one), used once, kept as its digest, and mailed to the user's
+//! recovery address (as the original's `fac/users.go` `RequestPasswordReset`).
 
 use std::net::IpAddr;
 
@@ -19,6 +19,7 @@ use super::validate;
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Contact, Settings, User};
+use crate::outbound::notice::Notice;
 use crate::tables::USERS;
 use crate::{Core, now};
 
@@ -68,16 +69,20 @@ impl Core {
     pub async fn patch_settings(&self, user_id: Uuid, patch: &MergePatch) -> CoreResult<Settings> {
         let _guard = self.lock_user(user_id).await;
         self.user(user_id).await?;
-        let settings: Settings =
-            patch::apply(&self.settings(user_id).await?, patch, SETTINGS_FIELDS)?;
+        let stored = self.settings(user_id).await?;
+        if patch.changes_nothing() {
+            return Ok(stored);
+        }
+        let settings: Settings = patch::apply(&stored, patch, SETTINGS_FIELDS)?;
         self.set_settings(user_id, &settings).await?;
         Ok(settings)
     }
 
-    /// Creates a password reset token when `username` exists and `recovery_email`
-    /// is its recovery address; otherwise the user is not found. Requests are
-    /// limited per username and per client address (they tell whether an account
-    /// exists).
+    /// Creates a password reset token for `username` and mails it to the user's
+    /// recovery address. An unknown username is not found; a `recovery_email`
+    /// given (it may be empty) that is not the user's is a conflict (the
+    /// original's "username and recovery email mismatch"). Requests are limited
+    /// per username and per client address (they tell whether an account exists).
     #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(
         &self,
@@ -86,7 +91,10 @@ impl Core {
         client: Option<IpAddr>,
     ) -> CoreResult<PasswordReset> {
         let account = validate::username_input(username)?;
-        let recovery_email = validate::email("recovery_email", recovery_email)?;
+        let recovery_email = match recovery_email {
+            "" => None,
+            given => Some(validate::email("recovery_email", given)?),
+        };
         let cfg = self.config();
         let ttl = cfg.password_reset_ttl;
         self.take(
@@ -97,10 +105,15 @@ impl Core {
         .await?;
         self.take(Subject::Resets(&account), RESET_REQUESTS, ttl)
             .await?;
-        let user = match self.user_by_name(&account).await? {
-            Some(u) if u.recovery_email.eq_ignore_ascii_case(&recovery_email) => u,
-            _ => return Err(CoreError::not_found("user", &account)),
-        };
+        let user = self
+            .user_by_name(&account)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user", &account))?;
+        if recovery_email.is_some_and(|r| !user.recovery_email.eq_ignore_ascii_case(&r)) {
+            return Err(CoreError::Conflict(
+                "username and recovery email mismatch".into(),
+            ));
+        }
         let eph = &self.stores().ephemeral;
         if let Some(previous) = eph.get(NS_RESET_BY_USER, user.id.as_bytes()).await? {
             eph.delete(NS_RESET, &previous).await?;
@@ -110,6 +123,22 @@ impl Core {
         eph.put(NS_RESET, &digest, user.id.as_bytes(), ttl).await?;
         eph.put(NS_RESET_BY_USER, user.id.as_bytes(), &digest, ttl)
             .await?;
+        let hours = ttl.as_secs().div_ceil(3600).max(1);
+        let domain = &self.config().default_domain;
+        let body = format!(
+            "Someone asked to reset the password of the account `{username}` on {domain}.\n\n\
+             If that is you, open /auth/passwords/reset/<token> in your Caliopen web client\n\
+             within {hours} hours, with this token:\n\n    {token}\n\n\
+             If it is not you, ignore this mail: your password does not change.\n",
+            username = user.username,
+        );
+        self.send_notice(Notice {
+            user_id: user.id,
+            to: user.recovery_email.clone(),
+            subject: format!("Reset the password of {}", user.username),
+            body,
+        })
+        .await?;
         Ok(PasswordReset {
             token,
             user_id: user.id,
@@ -140,6 +169,10 @@ impl Core {
         let user_id = self.password_reset_user(token).await?;
         let hash = self.hash_password(new_password.to_owned()).await?;
         let mut user = self.user(user_id).await?;
+        user.password_strength = Some(
+            self.score_password(new_password, user.password_hints())
+                .await?,
+        );
         user.password_hash = hash;
         let mut batch = Batch::new();
         batch.put(

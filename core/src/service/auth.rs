@@ -111,9 +111,6 @@ impl Core {
             return Err(CoreError::Unauthenticated("this account is locked".into()));
         }
         let device = self.register_device(&user, device).await?;
-        if device.status == DeviceStatus::Revoked {
-            return Err(CoreError::Unauthenticated("this device was revoked".into()));
-        }
         let tokens = self.issue_tokens(user.id, &device.device_id).await?;
         Ok(LoginOutcome {
             user,
@@ -303,19 +300,35 @@ impl Core {
         })
     }
 
-    /// The device with this id, registered now if the user never used it: the
-    /// first device of a user is verified, later ones start unverified.
+    /// The device with this id, registered now if the user never used it or
+    /// revoked it: the first device of a user (no other live one) is verified,
+    /// later ones start unverified (`py/user/user.py` `AuthenticationAPI`, where a
+    /// deleted device was simply created again). A login names its device: none
+    /// is refused, as the original refused it ("No device informations").
     async fn register_device(&self, user: &User, info: DeviceInfo) -> CoreResult<Device> {
-        let device_id = if info.device_id.is_empty() {
-            "default".to_owned()
-        } else {
-            info.device_id
-        };
-        validate::text("device_id", &device_id, MAX_DEVICE_ID)?;
-        if let Ok(existing) = self.device(user.id, &device_id).await {
-            return Ok(existing);
+        let device_id = info.device_id;
+        if device_id.is_empty() {
+            return Err(CoreError::invalid(
+                "device",
+                "is required: a login names the device it is made on (`device.device_id`)",
+            ));
         }
-        let first = self.devices(user.id).await?.is_empty();
+        validate::text("device.device_id", &device_id, MAX_DEVICE_ID)?;
+        // It comes back in the `X-Caliopen-Device-ID` header: no line breaks.
+        if device_id.chars().any(char::is_control) {
+            return Err(CoreError::invalid(
+                "device.device_id",
+                "must not contain control characters",
+            ));
+        }
+        let _guard = self.lock_user(user.id).await;
+        let devices = self.devices(user.id).await?;
+        if let Some(existing) = devices.iter().find(|d| d.device_id == device_id)
+            && existing.status != DeviceStatus::Revoked
+        {
+            return Ok(existing.clone());
+        }
+        let first = devices.iter().all(|d| d.status == DeviceStatus::Revoked);
         let device = Device {
             device_id: device_id.clone(),
             user_id: user.id,

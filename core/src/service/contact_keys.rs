@@ -107,6 +107,9 @@ impl Core {
     ) -> CoreResult<PublicKey> {
         let _guard = self.lock_user(user_id).await;
         let stored = self.contact(user_id, contact_id).await?;
+        if patch.changes_nothing() {
+            return find_key(&stored, key_id).cloned();
+        }
         let mut key: PublicKey = patch::apply(find_key(&stored, key_id)?, patch, KEY_FIELDS)?;
         key.label = key_label(&key.label)?;
         key.date_update = now();

@@ -106,6 +106,7 @@ impl Core {
         contact.date_insert = date;
         contact.date_update = date;
         normalise_contact(&mut contact)?;
+        self.check_uris_free(&contact, None).await?;
         if !contact.tags.is_empty() {
             contact.tags = self.known_tags(user_id, "tags", &contact.tags).await?;
         }
@@ -151,8 +152,12 @@ impl Core {
     ) -> CoreResult<Contact> {
         let _guard = self.lock_user(user_id).await;
         let stored = self.contact(user_id, contact_id).await?;
+        if patch.changes_nothing() {
+            return Ok(stored);
+        }
         let mut contact: Contact = patch::apply(&stored, patch, CONTACT_FIELDS)?;
         normalise_contact(&mut contact)?;
+        self.check_uris_free(&contact, Some(&stored)).await?;
         if patch.changes_field("tags") {
             contact.tags = self.known_tags(user_id, "tags", &contact.tags).await?;
         }

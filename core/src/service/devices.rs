@@ -1,12 +1,15 @@
 //! Devices: list, patch, revoke, and validation of a new device by a mailed token.
 //!
-//! Deleting a device revokes it: the record stays with status `revoked` (so the
-//! same device id cannot log in again and come back unverified), and its token is
-//! deleted at once. A new device starts unverified; the user proves it is theirs
-//! with a token core creates here (an ephemeral value with a TTL) and
-//! [`Core::validate_device`] checks. Mailing the token to the user's recovery
-//! address is the outbound SMTP work's part: until then the caller gets the token
-//! and decides how it reaches the user. The store keeps the token's digest only.
+//! Deleting a device revokes it: the record stays with status `revoked` and its
+//! token is deleted at once; logging in again from it registers it anew, as an
+//! unverified device (the original deleted the record, so the same device came
+//! back unverified). A new device starts unverified; the user proves it is theirs
+//! with a token core creates here (an ephemeral value with a TTL, one live per
+//! device, used once) and mails, as the original did, to the user's recovery
+//! address: through the outbound queue, or through the delivery path when that
+//! address is a mailbox of this server. Not to the user's own mailbox: the new
+//! device can read it, so a token found there would prove nothing.
+//! [`Core::validate_device`] checks the token. The store keeps its digest only.
 //!
 //! An unverified device may revoke itself but no other device (as the original web
 //! client offers: revoking another device takes a verified one), so whoever logs
@@ -20,14 +23,18 @@ use uuid::Uuid;
 use super::auth::{AuthContext, random_token, token_digest};
 use super::patch::{self, MergePatch, field, renamed};
 use super::validate;
-use crate::codec::{decode, encode};
+use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
 use crate::model::Device;
 use crate::model::device::{DEVICE_KINDS, DeviceStatus};
+use crate::outbound::notice::Notice;
 use crate::tables::DEVICES;
 use crate::{Core, now};
 
 const NS_DEVICE_VALIDATION: &str = "device-validation";
+/// (user, device) → the digest of the device's live token, so a new request
+/// replaces it.
+const NS_DEVICE_VALIDATION_BY_DEVICE: &str = "device-validation-device";
 
 /// A validation token for a device, to be sent to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +70,9 @@ impl Core {
     ) -> CoreResult<Device> {
         let _guard = self.lock_user(user_id).await;
         let stored = self.live_device(user_id, device_id).await?;
+        if patch.changes_nothing() {
+            return Ok(stored);
+        }
         let mut device: Device = patch::apply(&stored, patch, DEVICE_FIELDS)?;
         device.name = device.name.trim().to_owned();
         if device.name.is_empty() {
@@ -104,14 +114,19 @@ impl Core {
         self.logout(user_id, device_id).await
     }
 
-    /// Creates the token that validates one of the user's unverified devices;
-    /// a new request replaces nothing, each token works once until it expires.
+    /// Creates the token that validates one of the user's unverified devices and
+    /// mails it to the user's recovery address (see the module docs); a new
+    /// request replaces the device's previous token (as the original's did), each
+    /// token works once until it expires. The answer carries the token for the
+    /// caller's logs of what was sent, never for a client.
     #[tracing::instrument(skip(self))]
     pub async fn request_device_validation(
         &self,
         user_id: Uuid,
         device_id: &str,
     ) -> CoreResult<DeviceValidation> {
+        let _guard = self.lock_user(user_id).await;
+        let user = self.user(user_id).await?;
         let device = self.live_device(user_id, device_id).await?;
         if device.status == DeviceStatus::Verified {
             return Err(CoreError::Conflict(format!(
@@ -120,19 +135,40 @@ impl Core {
         }
         let ttl = self.config().device_validation_ttl;
         let token = random_token();
+        let digest = token_digest(&token);
         let entry = ValidationEntry {
             user_id,
             device_id: device_id.to_owned(),
         };
-        self.stores()
-            .ephemeral
-            .put(
-                NS_DEVICE_VALIDATION,
-                &token_digest(&token),
-                &encode(&entry),
-                ttl,
-            )
+        let eph = &self.stores().ephemeral;
+        let pointer = Key::new().uuid(user_id).str(device_id).build();
+        if let Some(previous) = eph.get(NS_DEVICE_VALIDATION_BY_DEVICE, &pointer).await? {
+            eph.delete(NS_DEVICE_VALIDATION, &previous).await?;
+        }
+        eph.put(NS_DEVICE_VALIDATION, &digest, &encode(&entry), ttl)
             .await?;
+        eph.put(NS_DEVICE_VALIDATION_BY_DEVICE, &pointer, &digest, ttl)
+            .await?;
+        let hours = ttl.as_secs().div_ceil(3600);
+        let domain = &self.config().default_domain;
+        let body = format!(
+            "A new device, `{name}`, signed in to the account `{username}` on {domain}.\n\n\
+             If that is you, confirm the device within {hours} hours: open\n\
+             /validate-device/<token> in your Caliopen web client while signed in to\n\
+             that account (GET /api/v2/validate-device/<token>), with this token:\n\n    {token}\n\n\
+             If it is not you, someone knows your password: change it, and delete the\n\
+             device `{name}` from the devices of your account.\n",
+            name = device.name,
+            username = user.username,
+        );
+        self.send_notice(Notice {
+            user_id,
+            to: user.recovery_email.clone(),
+            subject: format!("Confirm the new device of {}", user.username),
+            body,
+        })
+        .await?;
+        tracing::info!(device_id, "device validation token mailed");
         Ok(DeviceValidation {
             token,
             device_id: device_id.to_owned(),
@@ -165,6 +201,8 @@ impl Core {
         device.status = DeviceStatus::Verified;
         self.write_device(&device).await?;
         eph.delete(NS_DEVICE_VALIDATION, &key).await?;
+        let pointer = Key::new().uuid(user_id).str(&entry.device_id).build();
+        eph.delete(NS_DEVICE_VALIDATION_BY_DEVICE, &pointer).await?;
         Ok(device)
     }
 

@@ -16,7 +16,8 @@
 //!   [`identity_validation`]: the mailed code that proves a remote address is the
 //!   user's before it may send.
 //! - [`contacts`], [`contact_keys`]: contacts and their public keys;
-//!   [`import_vcard`]: contacts from a vCard file.
+//!   [`contact_uris`]: one address, one contact; [`import_vcard`]: contacts from
+//!   a vCard file.
 //! - [`messages`], [`message_state`], [`drafts`] (with `drafts_compose`),
 //!   [`attachments`]: reading, flags, deletion, drafts, attachments, raw mail.
 //! - [`discussions`] (with `discussion_upkeep`): listing, lookup by participants.
@@ -24,7 +25,8 @@
 //! - [`search`], [`participants`]: full-text search with records, suggestions.
 //! - [`notifications`]: what clients poll for.
 //! - [`components`]: component deployments (for the runtime).
-//! - [`patch`]: RFC 7396 merge patches with the `current_state` check.
+//! - [`patch`]: RFC 7396 merge patches with the `current_state` check (a field
+//!   left out of it must be empty, a patch without changes is a no-op).
 //! - [`validate`]: input rules shared by the services.
 
 pub mod account;
@@ -33,6 +35,7 @@ pub mod attachments;
 pub mod auth;
 pub mod components;
 pub mod contact_keys;
+pub mod contact_uris;
 pub mod contacts;
 pub mod devices;
 mod discussion_upkeep;

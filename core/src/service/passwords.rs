@@ -1,6 +1,6 @@
 //! Passwords: hashing and checking (Argon2id, a bounded number at once, off the
 //! async threads), the throttled check every password-taking operation goes
-//! through, and the password change.
+//! through, the password change, and the password's strength score.
 //!
 //! An unknown account is checked against a dummy hash made with the same
 //! parameters, so a wrong username and a wrong password take the same time and
@@ -44,7 +44,36 @@ fn task_failed(e: &tokio::task::JoinError) -> CoreError {
     }
 }
 
+/// Characters of a password the strength score looks at: zxcvbn's work grows
+/// faster than linearly with the length, and a password this long already scores
+/// its best.
+const SCORED_CHARS: usize = 100;
+
+/// The zxcvbn score of `password` (0 weakest .. 4 strongest), with `hints` (the
+/// user's names and addresses) counted as words a guesser tries first: what the
+/// original stored as `privacy_features.password_strength`.
+pub fn password_strength(password: &str, hints: &[String]) -> u8 {
+    let end = password
+        .char_indices()
+        .nth(SCORED_CHARS)
+        .map_or(password.len(), |(i, _)| i);
+    let hints: Vec<&str> = hints.iter().map(String::as_str).collect();
+    zxcvbn::zxcvbn(&password[..end], &hints).score().into()
+}
+
 impl Core {
+    /// [`password_strength`] on the blocking pool.
+    pub(crate) async fn score_password(
+        &self,
+        password: &str,
+        hints: Vec<String>,
+    ) -> CoreResult<u8> {
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || password_strength(&password, &hints))
+            .await
+            .map_err(|e| task_failed(&e))
+    }
+
     /// Argon2id with the crate's defaults (19 MiB, 2 passes), on the blocking pool,
     /// at most `auth.password_hashes_at_once` at a time.
     pub(crate) async fn hash_password(&self, password: String) -> CoreResult<String> {
@@ -161,6 +190,7 @@ impl Core {
         let hash = self.hash_password(new.to_owned()).await?;
         let _guard = self.lock_user(caller.user_id).await;
         let mut user = self.user(caller.user_id).await?;
+        user.password_strength = Some(self.score_password(new, user.password_hints()).await?);
         user.password_hash = hash;
         let mut batch = Batch::new();
         batch.put(

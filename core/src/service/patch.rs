@@ -13,6 +13,14 @@
 //! from the stored form: an object in the client's view may leave out sub-fields
 //! it does not show (ids the server assigned), `null` equals an empty value, and
 //! the API's `type` key matches the record's `kind` or `role`.
+//!
+//! As the original (Go `helpers/patch.go` `validateCurrentState`, Python
+//! `caliopen_main/common/objects/base.py` `apply_patch`), a changed field that
+//! `current_state` leaves out means "it was empty": the patch applies when the
+//! stored value is empty (`null`, `""`, `0`, `false`, `[]`, `{}`) and conflicts
+//! otherwise. The web client relies on it: its patches never put a falsy previous
+//! value in `current_state` (`web/services/api-patch/index.js`). A patch that
+//! changes nothing is a no-op ([`MergePatch::changes_nothing`]), not an error.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -62,6 +70,13 @@ impl MergePatch {
         &self.current_state
     }
 
+    /// Whether the patch has no change at all (only `current_state`): the
+    /// original answered such a patch 204 and changed nothing, which services do
+    /// once the record is found.
+    pub fn changes_nothing(&self) -> bool {
+        self.changes.is_empty()
+    }
+
     /// Whether the patch changes `field`.
     pub fn changes_field(&self, field: &str) -> bool {
         self.changes.contains_key(field)
@@ -88,27 +103,23 @@ pub(crate) const fn renamed(api: &'static str, record: &'static str) -> Field {
     Field { api, record }
 }
 
-/// Checks that the patch changes something, only `fields`, and that the client's
-/// view of each changed field matches `seen` (the record as the client sees it,
-/// keyed by record names).
+/// Checks that the patch changes only `fields`, and that the client's view of
+/// each changed field matches `seen` (the record as the client sees it, keyed by
+/// record names); a changed field missing from that view must be empty in `seen`
+/// (see the module docs).
 pub(crate) fn check_state(
     patch: &MergePatch,
     seen: &Map<String, Value>,
     fields: &[Field],
 ) -> CoreResult<()> {
-    if patch.changes.is_empty() {
-        return Err(CoreError::invalid("patch", "changes no field"));
-    }
     for key in patch.changes.keys() {
         let f = find(fields, key)?;
-        let client = patch.current_state.get(key).ok_or_else(|| {
-            CoreError::invalid(
-                format!("current_state.{key}"),
-                "must give the value the change was made against",
-            )
-        })?;
         let stored = seen.get(f.record).unwrap_or(&Value::Null);
-        if !same_state(client, stored) {
+        let matches = match patch.current_state.get(key) {
+            Some(client) => same_state(client, stored),
+            None => is_zero(stored),
+        };
+        if !matches {
             return Err(CoreError::Conflict(format!(
                 "`{key}` was changed since the client read it; read it again"
             )));
@@ -226,6 +237,16 @@ fn same_state(client: &Value, stored: &Value) -> bool {
     }
 }
 
+/// Whether a stored value is its type's zero value (what a client leaves out of
+/// `current_state`): empty, `0` or `false`.
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        v => is_empty(v),
+    }
+}
+
 fn is_empty(v: &Value) -> bool {
     match v {
         Value::Null => true,
@@ -320,16 +341,54 @@ mod tests {
     }
 
     #[test]
-    fn stale_state_is_a_conflict_and_missing_state_is_invalid() {
+    fn stale_state_is_a_conflict() {
         let p = patch(json!({"name": "b", "current_state": {"name": "old"}}));
         assert!(matches!(
             apply(&rec(), &p, FIELDS),
             Err(CoreError::Conflict(_))
         ));
+    }
+
+    /// `hlp/patch.go` `validateCurrentState`: a changed key absent from
+    /// `current_state` must hold its type's zero value in the store.
+    #[test]
+    fn a_field_left_out_of_the_state_must_be_empty() {
         let p = patch(json!({"name": "b", "current_state": {}}));
-        assert!(
-            matches!(apply(&rec(), &p, FIELDS), Err(CoreError::Invalid { field, .. }) if field == "current_state.name")
+        assert!(matches!(
+            apply(&rec(), &p, FIELDS),
+            Err(CoreError::Conflict(_))
+        ));
+        let empty = Rec {
+            name: String::new(),
+            level: 0,
+            infos: Default::default(),
+            items: Vec::new(),
+        };
+        let p = patch(json!({
+            "name": "b", "level": 3, "infos": {"k": "v"}, "items": [{"id": 1}],
+            "current_state": {}
+        }));
+        let out = apply(&empty, &p, FIELDS).unwrap();
+        assert_eq!((out.name.as_str(), out.level), ("b", 3));
+        assert_eq!(
+            out.items,
+            vec![Item {
+                id: 1,
+                kind: String::new()
+            }]
         );
+        let p = patch(json!({"level": 3, "current_state": {}}));
+        assert!(matches!(
+            apply(&rec(), &p, FIELDS),
+            Err(CoreError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn a_patch_without_changes_is_a_no_op() {
+        let p = patch(json!({"current_state": {"name": "zzz"}}));
+        assert!(p.changes_nothing());
+        assert_eq!(apply(&rec(), &p, FIELDS).unwrap(), rec());
     }
 
     #[test]

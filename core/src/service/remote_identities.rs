@@ -183,6 +183,9 @@ impl Core {
         let stored = self
             .remote_identity_with_credentials(user_id, identity_id)
             .await?;
+        if patch.changes_nothing() {
+            return Ok(masked(stored));
+        }
         patch::check_state(
             patch,
             &patch::to_object(&masked(stored.clone()))?,

@@ -100,6 +100,14 @@ impl Core {
             )
             .await?;
         }
+        let hints = vec![
+            new.username.clone(),
+            new.given_name.clone(),
+            new.family_name.clone(),
+            recovery_email.clone(),
+            local_identity.clone(),
+        ];
+        let password_strength = self.score_password(&new.password, hints).await?;
         let password_hash = self.hash_password(new.password).await?;
 
         let _guard = self.inner.signup_lock.lock().await;
@@ -124,6 +132,7 @@ impl Core {
             pi: Pi::default(),
             params: Default::default(),
             date_insert: date,
+            password_strength: Some(password_strength),
         };
         let scope = Scope::User(user.id);
         let identity = Identity {

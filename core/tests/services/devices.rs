@@ -105,10 +105,79 @@ async fn devices_are_patched_validated_and_revoked() {
     assert_eq!(node.core.list_devices(alice.id).await.unwrap().len(), 1);
     assert_not_found(node.core.live_device(alice.id, "phone-2").await);
     assert_not_found(node.core.patch_device(alice.id, "phone-2", &rename).await);
-    assert!(matches!(
+    // Logging in again from a revoked device registers it anew, unverified (the
+    // original deleted the record: `fac/devices.go` `DeleteDevice`, then
+    // `py/user/user.py` `AuthenticationAPI` created it again).
+    let again = node
+        .core
+        .login("alice", "password-of-alice", on("phone-2"))
+        .await
+        .unwrap();
+    assert_eq!(again.device.status, DeviceStatus::Unverified);
+    assert_eq!(node.core.list_devices(alice.id).await.unwrap().len(), 2);
+}
+
+/// A login names its device (`py/user/user.py` `AuthenticationAPI`: "No device
+/// informations"); a device id is bounded.
+#[tokio::test]
+async fn a_login_needs_a_device() {
+    let node = Node::new().await;
+    let alice = node.user("alice").await;
+    assert_invalid(
         node.core
-            .login("alice", "password-of-alice", on("phone-2"))
+            .login("alice", "password-of-alice", DeviceInfo::default())
             .await,
-        Err(CoreError::Unauthenticated(_))
-    ));
+        "device",
+    );
+    assert_invalid(
+        node.core
+            .login("alice", "password-of-alice", on(&"d".repeat(129)))
+            .await,
+        "device.device_id",
+    );
+    assert!(node.core.list_devices(alice.id).await.unwrap().is_empty());
+}
+
+/// A new request replaces the device's previous token, which the mail to the
+/// recovery address carries (`fac/devices.go` `RequestDeviceValidation`).
+#[tokio::test]
+async fn a_new_validation_token_replaces_the_previous_one() {
+    let node = Node::new().await;
+    let alice = node.user("alice").await;
+    for device in ["laptop", "phone"] {
+        node.core
+            .login("alice", "password-of-alice", on(device))
+            .await
+            .unwrap();
+    }
+    let first = node
+        .core
+        .request_device_validation(alice.id, "phone")
+        .await
+        .unwrap();
+    let second = node
+        .core
+        .request_device_validation(alice.id, "phone")
+        .await
+        .unwrap();
+    let queue = node.core.outbound_queue().await.unwrap();
+    let mailed: Vec<String> = {
+        let mut out = Vec::new();
+        for job in queue
+            .iter()
+            .filter(|j| j.recipients == [alice.recovery_email.clone()])
+        {
+            out.push(String::from_utf8(node.core.outbound_raw(job).await.unwrap()).unwrap());
+        }
+        out
+    };
+    assert_eq!(mailed.len(), 2, "{mailed:?}");
+    assert!(mailed[0].contains(&first.token) && mailed[1].contains(&second.token));
+    assert_not_found(node.core.validate_device(alice.id, &first.token).await);
+    let device = node
+        .core
+        .validate_device(alice.id, &second.token)
+        .await
+        .unwrap();
+    assert_eq!(device.status, DeviceStatus::Verified);
 }

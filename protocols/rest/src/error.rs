@@ -1,6 +1,11 @@
 //! The API's errors: `{"errors": [{"code", "message", "name"}]}` with the matching
 //! status. Core's typed errors map here; internals (storage messages) are logged,
 //! never sent. A 429 says when to come back in `Retry-After` (seconds).
+//!
+//! Where the original web client looks for one of the original's facility error
+//! entries (X2 of docs/api-compatibility.md: an internal `code` such as 6
+//! forbidden or 8 wrong credentials, with an exact `message`), the answer carries
+//! it after the first entry ([`ApiError::with_cause`]).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -16,6 +21,17 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait, answered as `Retry-After` (with 429).
     pub retry_after: Option<u64>,
+    /// Entries after the first: the original's facility errors
+    /// (`obj/errors.go` codes, below 400), see the module docs.
+    pub causes: Vec<Cause>,
+}
+
+/// One of the original's facility error entries: `{code, name, message}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    pub code: u16,
+    pub name: &'static str,
+    pub message: String,
 }
 
 impl ApiError {
@@ -25,7 +41,26 @@ impl ApiError {
             name,
             message: message.into(),
             retry_after: None,
+            causes: Vec::new(),
         }
+    }
+
+    /// Adds one of the original's facility error entries after the first one.
+    pub fn with_cause(mut self, code: u16, name: &'static str, message: impl Into<String>) -> Self {
+        self.causes.push(Cause {
+            code,
+            name,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UnprocessableEntity",
+            message,
+        )
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
@@ -41,13 +76,19 @@ impl ApiError {
 impl ApiError {
     /// The error body: `{"errors": [{"code", "name", "message"}]}`.
     pub fn body(&self) -> serde_json::Value {
-        json!({
-            "errors": [{
-                "code": self.status.as_u16(),
-                "name": self.name,
-                "message": self.message,
-            }]
-        })
+        let first = json!({
+            "code": self.status.as_u16(),
+            "name": self.name,
+            "message": self.message,
+        });
+        let causes = self.causes.iter().map(|c| {
+            json!({
+                "code": c.code,
+                "name": c.name,
+                "message": c.message,
+            })
+        });
+        json!({ "errors": std::iter::once(first).chain(causes).collect::<Vec<_>>() })
     }
 }
 
@@ -79,6 +120,11 @@ impl From<CoreError> for ApiError {
             CoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", e.to_string()),
             CoreError::Unauthenticated(_) => Self::unauthorized(e.to_string()),
             CoreError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "Forbidden", e.to_string()),
+            // The original's message as is: the web client parses it
+            // (`web/scenes/contact/services/handleContactSaveErrors.ts`).
+            CoreError::UriTaken { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "Forbidden", e.to_string())
+            }
             CoreError::RateLimited { retry_after_secs } => Self {
                 retry_after: Some(retry_after_secs),
                 ..Self::new(

@@ -323,7 +323,9 @@ fn a_half_sent_http_request_flood_leaves_descriptors_for_lmtp_and_the_server_ans
     );
     // The REST API itself answers a real client, in its turn, while the flood goes on.
     let start = Instant::now();
-    let body = format!("{{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}");
+    let body = format!(
+        "{{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\", \"device\": {{\"device_id\": \"default\"}}}}"
+    );
     let login = Command::new("curl")
         .args([
             "-sS",

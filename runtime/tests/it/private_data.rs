@@ -156,7 +156,9 @@ fn only_a_trusted_proxy_names_the_client() {
     assert_eq!(code, 200, "{v}");
     let url = format!("http://127.0.0.1:{}/api/v1/authentications", node.http);
     let login = |forwarded: &str, password: &str| {
-        let body = json!({"username": "alice", "password": password}).to_string();
+        let body = json!({"username": "alice", "password": password,
+            "device": {"device_id": "default"}})
+        .to_string();
         curl(&[
             "-H",
             "content-type: application/json",

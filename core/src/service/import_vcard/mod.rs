@@ -113,7 +113,7 @@ impl Core {
         let mut warnings = card.warnings;
         let contact = match self.create_contact(user_id, card.contact).await {
             Ok(c) => c,
-            Err(e @ CoreError::Invalid { .. }) => {
+            Err(e @ (CoreError::Invalid { .. } | CoreError::UriTaken { .. })) => {
                 return Ok(CardOutcome::Failed {
                     reason: e.to_string(),
                 });

@@ -49,7 +49,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,

@@ -3,11 +3,11 @@
 //! `GET /v2/validate-device/{token}`.
 //!
 //! Deleting a device revokes it: its token stops working at once, and it is no
-//! longer listed nor found. A device is validated with a token that is meant to
-//! reach the user by mail; this installation cannot send mail yet, so the
-//! `device-validation` action is answered 424 once core has checked it (the
-//! device exists and is unverified), and the token is neither answered nor
-//! logged (the unverified device itself could use it). See `passwords.rs`.
+//! longer listed nor found (logging in from it again registers it anew,
+//! unverified). The `device-validation` action (`params.channel` must be
+//! `email`, as the original's `go/ops/devices/devices.go` `Actions` required)
+//! has core mail a token to the user's recovery address; the token is neither
+//! answered nor logged (the unverified device itself could use it).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::messages::JsonBody;
-use crate::routes::passwords::not_mailed;
 use crate::routes::users::{Action, Actions};
 use crate::state::AppState;
 use crate::views;
@@ -39,7 +38,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,
@@ -102,8 +101,10 @@ async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `{"actions": ["device-validation"]}`: 404 for an unknown device, 409 for a
-/// verified one, else 424 (the token cannot be mailed; see the module docs).
+/// `{"actions": ["device-validation"], "params": {"channel": "email"}}`: 204 once
+/// the token is mailed; 422 when `params.channel` is missing, empty or not
+/// `email` (the original's only channel), 404 for an unknown device, 409 for a
+/// verified one.
 async fn actions(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,23 +112,31 @@ async fn actions(
     JsonBody(body): JsonBody<Actions>,
 ) -> ApiResult<StatusCode> {
     body.single(&[Action::DeviceValidation], "device")?;
-    if let Some(params) = &body.params
-        && let Some(key) = params.keys().next()
-    {
-        return Err(ApiError::bad_request(format!(
-            "unknown field `params.{key}`: device-validation takes no parameter"
+    let params = body.params.as_ref();
+    if let Some(key) = params.and_then(|p| p.keys().find(|k| *k != "channel")) {
+        return Err(ApiError::unprocessable(format!(
+            "unknown field `params.{key}`: device-validation takes `params.channel` only"
         )));
     }
-    let validation = state
+    match params.and_then(|p| p.get("channel")) {
+        Some(Value::String(channel)) if channel == "email" => {}
+        Some(Value::String(channel)) if !channel.is_empty() => {
+            return Err(ApiError::unprocessable(format!(
+                "`params.channel` must be `email`, not `{}`",
+                channel.chars().take(32).collect::<String>()
+            )));
+        }
+        _ => {
+            return Err(ApiError::unprocessable(
+                "`params.channel` is required: the channel the token is sent by (`email`)",
+            ));
+        }
+    }
+    state
         .core
         .request_device_validation(caller.user_id(), &device_id)
         .await?;
-    tracing::warn!(
-        user_id = %caller.user_id(),
-        device_id = %validation.device_id,
-        "device validation token created but not mailed: outbound mail is not available"
-    );
-    Err(not_mailed())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `204` when the token is live and the caller's (the device becomes verified),

@@ -20,6 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use caliopen_core::CoreError;
 use caliopen_core::model::IdentityKind;
 use caliopen_core::service::patch::MergePatch;
 use caliopen_core::service::remote_identities::NewRemoteIdentity;
@@ -58,7 +59,7 @@ async fn locals(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 struct RemotesQuery {
     pending: Option<String>,
 }
@@ -125,8 +126,12 @@ enum Kind {
     Remote,
 }
 
-/// `200 {location, identifier}` (the identifier is the new identity's id, as in
-/// the path of `/v2/identities/remotes/{identifier}`).
+/// `200 {location, remote_id, identifier}`: both keys are the new identity's
+/// id, as in the path of `/v2/identities/remotes/{identifier}`; the web client
+/// reads `remote_id` (the original's key, `go/ops/identities/identities.go`
+/// `NewRemoteIdentity`), the spec declares `identifier`. An address the user
+/// already has is 422 with the original's entry of code 6 (`fac/identities.go`
+/// `CreateUserIdentity`), which the client shows as "already configured".
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,7 +157,7 @@ async fn create(
         .create_remote_identity(
             caller.user_id(),
             NewRemoteIdentity {
-                identifier: body.identifier,
+                identifier: body.identifier.clone(),
                 protocol: "email".into(),
                 display_name: body.display_name,
                 status: body.status,
@@ -160,10 +165,24 @@ async fn create(
                 infos: body.infos,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            CoreError::Conflict(message) => ApiError::unprocessable(message).with_cause(
+                6,
+                "Forbidden",
+                format!(
+                    "[CreateUserIdentity] tuple({}, email, {}) breaks uniqueness constraint",
+                    body.identifier.trim().to_lowercase(),
+                    caller.user_id()
+                ),
+            ),
+            e => e.into(),
+        })?;
+    let id = identity.id.to_string();
     Ok(Json(json!({
         "location": views::identity::remote_location(&identity),
-        "identifier": identity.id.to_string(),
+        "remote_id": id,
+        "identifier": id,
     })))
 }
 

@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 struct ListQuery {
     from: Option<String>,
     to: Option<String>,
@@ -101,7 +101,7 @@ async fn list(
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 struct DeleteQuery {
     until: Option<String>,
 }

@@ -2,13 +2,14 @@
 //! `GET|POST /v2/passwords/reset/{token}`. No authentication.
 //!
 //! Core creates a reset token (one live per user, used once, expiring after
-//! `password_reset_ttl`). It is meant to reach the user by mail at their recovery
-//! address; this installation cannot send mail yet (outbound mail is future
-//! work), so the request is answered `424 Failed Dependency` saying so, once
-//! the username and recovery address have checked out. The token is neither
-//! answered nor logged: whoever knows a username and its recovery address would
-//! otherwise take the account over. When outbound mail exists, the answer becomes
-//! the spec's `204` after the mail is queued.
+//! `password_reset_ttl`) and mails it to the user's recovery address; the token
+//! is neither answered nor logged. Failures are answered as the original's
+//! `go/ops/users/user.go` did, with the messages of `fac/users.go`
+//! `RequestPasswordReset` that the web client translates
+//! (`web/scenes/ForgotPassword/presenter.jsx`): 424 `[RESTfacility] user not
+//! found`, 424 `[RESTfacility] username and recovery email mismatch`, 400 when
+//! no field is given. Accounts are found by username: a request with only a
+//! recovery address is 400 (the original also looked accounts up by it).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -37,34 +38,32 @@ struct ResetRequest {
     recovery_email: String,
 }
 
-/// 400 (missing, malformed or over-long fields), 404 (no such user with this
-/// recovery address), 429 (too many requests for this username or from this
-/// address), else 424 (see the module docs).
+/// `204` once the token is mailed; 400 (no field, malformed or over-long
+/// fields, or no username), 424 (see the module docs), 429 (too many requests
+/// for this username or from this address).
 async fn request(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     JsonBody(body): JsonBody<ResetRequest>,
 ) -> ApiResult<StatusCode> {
+    if body.username.is_empty() && body.recovery_email.is_empty() {
+        return Err(ApiError::bad_request(
+            "at least one of `username` and `recovery_email` is required",
+        ));
+    }
+    let failed =
+        |message: &str| ApiError::new(StatusCode::FAILED_DEPENDENCY, "FailedDependency", message);
     let reset = state
         .core
         .request_password_reset(&body.username, &body.recovery_email, client)
-        .await?;
-    tracing::warn!(
-        user_id = %reset.user_id,
-        expires_at = %reset.expires_at,
-        "password reset token created but not mailed: outbound mail is not available"
-    );
-    Err(not_mailed())
-}
-
-/// The answer of requests whose token would be mailed.
-pub fn not_mailed() -> ApiError {
-    ApiError::new(
-        StatusCode::FAILED_DEPENDENCY,
-        "FailedDependency",
-        "this server cannot send mail yet, so the token that confirms this request \
-         could not be sent; ask the administrator",
-    )
+        .await
+        .map_err(|e| match e {
+            CoreError::NotFound { .. } => failed("[RESTfacility] user not found"),
+            CoreError::Conflict(_) => failed("[RESTfacility] username and recovery email mismatch"),
+            e => e.into(),
+        })?;
+    tracing::info!(user_id = %reset.user_id, expires_at = %reset.expires_at, "password reset token mailed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `204` when the token is live, else 404.
@@ -80,8 +79,9 @@ struct NewPassword {
 }
 
 /// `204`: the password is changed, the token used up, every session of the
-/// user ended. An unknown, used or expired token is 401 (what the spec declares
-/// for this operation; `GET` says 404 for the same token).
+/// user ended. An unknown, used or expired token is 424, as the original's
+/// `go/ops/users/user.go` `ResetPassword` answered (the web client tells the
+/// user the link is dead on it: `web/scenes/ResetPassword/presenter.jsx`).
 async fn reset(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -92,9 +92,11 @@ async fn reset(
         .reset_password(&token, &body.password)
         .await
         .map_err(|e| match e {
-            CoreError::NotFound { .. } => {
-                ApiError::unauthorized("unknown, used or expired password reset token")
-            }
+            CoreError::NotFound { .. } => ApiError::new(
+                StatusCode::FAILED_DEPENDENCY,
+                "FailedDependency",
+                "unknown, used or expired password reset token",
+            ),
             e => e.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)

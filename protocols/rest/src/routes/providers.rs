@@ -34,7 +34,7 @@ async fn list(_caller: Caller) -> Json<Value> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 #[allow(dead_code)]
 struct ProviderQuery {
     identifier: Option<String>,

@@ -171,7 +171,10 @@ struct PasswordState {
 }
 
 /// `204`, and every other session of the user ends; a wrong current password is
-/// 403 (not 401: the session is fine), too many of them 429.
+/// 424 `old password is incorrect`, as the original answered (`go/ops/users/user.go`
+/// `PatchUser`, `users/password.go`): the web client shows "wrong old password"
+/// on a 424 and a generic error otherwise (`web/scenes/UserSecurity/presenter.jsx`).
+/// Too many wrong ones are 429.
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,7 +193,11 @@ async fn change_password(
         )
         .await
         .map_err(|e| match e {
-            CoreError::Forbidden(_) => wrong_password("current_state.password"),
+            CoreError::Forbidden(_) => ApiError::new(
+                StatusCode::FAILED_DEPENDENCY,
+                "FailedDependency",
+                "old password is incorrect",
+            ),
             e => e.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
@@ -269,7 +276,10 @@ impl Actions {
 }
 
 /// `{"actions": ["delete"], "params": {"password": "..."}}` deletes the account
-/// and everything of it (`204`); the password confirms it (wrong: 403).
+/// and everything of it (`204`); the password confirms it. A wrong one is 422
+/// with the original's entry `{"code": 8, "message": "[RESTfacility] DeleteUser
+/// Wrong password"}` (`fac/users.go` `DeleteUser`), the message the web client
+/// looks for (`web/scenes/UserProfile/index.tsx`).
 async fn actions(
     State(state): State<AppState>,
     caller: Caller,
@@ -299,7 +309,13 @@ async fn actions(
         .confirm_password(&caller.0, client, password)
         .await
         .map_err(|e| match e {
-            CoreError::Forbidden(_) => wrong_password("params.password"),
+            CoreError::Forbidden(_) => {
+                ApiError::unprocessable("`params.password` is not your password").with_cause(
+                    8,
+                    "WrongCredentials",
+                    "[RESTfacility] DeleteUser Wrong password",
+                )
+            }
             CoreError::Invalid { reason, .. } => {
                 ApiError::bad_request(format!("invalid params.password: {reason}"))
             }
@@ -321,16 +337,8 @@ fn own_user(caller: &Caller, user_id: &str) -> ApiResult<Uuid> {
     }
 }
 
-fn wrong_password(field: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "Forbidden",
-        format!("`{field}` is not your password"),
-    )
-}
-
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown parameters are ignored, as the original did (docs/api-compatibility.md X3, D18).
 struct AvailableQuery {
     username: Option<String>,
 }

@@ -7,14 +7,19 @@ use serde_json::{Value, json};
 
 use super::{date, pi};
 
-/// The spec's `User`: the user and their own contact card. The spec's `User`
-/// forbids undeclared properties and declares no `username`: clients find the
-/// user's address in `contact.emails`. The password (hash) is never answered.
+/// The spec's `User`: the user and their own contact card. As the original
+/// (`py/user/user.py` `MeUserAPI`), `name` is the username (the web client shows
+/// it as such) and `privacy_features.password_strength` the password's score as a
+/// string `"0"`..`"4"` (its Security page reads it unguarded); a password set
+/// before scores were kept counts as `"0"`. The password (hash) is never answered.
 pub fn user(me: &Me) -> Value {
     let u = &me.user;
     json!({
         "user_id": u.id.to_string(),
-        "name": u.name,
+        "name": u.username,
+        "privacy_features": {
+            "password_strength": u.password_strength.unwrap_or(0).to_string(),
+        },
         "given_name": u.given_name,
         "family_name": u.family_name,
         "recovery_email": u.recovery_email,

@@ -116,8 +116,8 @@ async fn bad_requests_are_typed() {
     let app = TestApp::new().await;
     let alice = app.user("alice").await;
     for (uri, needle) in [
+        // An unknown parameter (`page`) is ignored, as the original did (D18).
         ("/api/v2/discussions?limit=-1", "limit"),
-        ("/api/v2/discussions?page=2", "page"),
     ] {
         let res = app
             .get(uri)

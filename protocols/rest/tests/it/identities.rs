@@ -93,13 +93,14 @@ async fn remote_identities_lifecycle_with_masked_secrets() {
         .json();
     assert_eq!(pending, json!({"total": 0, "remote_identities": []}));
 
-    // The same address twice is a conflict.
+    // The same address twice: 422 with the original's entry of code 6 (see
+    // `compat_d09_*`).
     app.post("/api/v2/identities/remotes")
         .auth(&alice)
         .json(&new_remote())
         .send()
         .await
-        .assert_status(StatusCode::CONFLICT);
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
 
     // A patch that sends the mask back keeps the secret.
     app.patch(&location)

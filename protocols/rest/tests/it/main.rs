@@ -4,7 +4,11 @@
 //! links once.
 
 mod auth_attacks;
+mod client_session_account;
 mod common;
+mod compat_account;
+mod compat_contacts;
+mod compat_devices;
 mod contacts;
 mod devices;
 mod discussions;

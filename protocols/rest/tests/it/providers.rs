@@ -34,11 +34,12 @@ async fn no_provider_is_configured() {
         "{}",
         res.error_message()
     );
+    // An unknown parameter is ignored, as the original did (D18).
     app.get("/api/v2/providers/gmail?colour=red")
         .auth(&alice)
         .send()
         .await
-        .assert_status(StatusCode::BAD_REQUEST);
+        .assert_status(StatusCode::NOT_FOUND);
     app.get("/api/v2/providers/gmail")
         .send()
         .await

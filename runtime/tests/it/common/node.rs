@@ -274,7 +274,12 @@ print(json.dumps(codes))
 
     /// Logs in with `POST /api/v1/authentications`.
     pub fn login(&self, username: &str, password: &str) -> Session {
-        let body = serde_json::json!({"username": username, "password": password}).to_string();
+        // A login names its device (400 without, as the original).
+        let body = serde_json::json!({
+            "username": username, "password": password,
+            "device": {"device_id": "default"},
+        })
+        .to_string();
         let (code, v) = self.curl(&[
             "-H",
             "content-type: application/json",
