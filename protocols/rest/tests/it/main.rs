@@ -11,6 +11,7 @@ mod discussions;
 mod hostile_keys;
 mod identities;
 mod imports;
+mod messages_compat;
 mod messages_drafts;
 mod messages_received;
 mod notifications;

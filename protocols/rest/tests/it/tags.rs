@@ -230,7 +230,12 @@ async fn compat_d03_tags_carry_their_name() {
         .json();
     let tags = list["tags"].as_array().unwrap();
     for tag in tags {
-        let keys: Vec<&str> = tag.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = tag
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         for key in ["name", "label", "type", "importance_level", "date_insert"] {
             assert!(keys.contains(&key), "`{key}` missing in {tag}");
         }
