@@ -4,6 +4,7 @@
 //! links once.
 
 mod auth_attacks;
+mod client_session;
 mod common;
 mod contacts;
 mod devices;
