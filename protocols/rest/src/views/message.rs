@@ -234,11 +234,9 @@ fn pi_message(m: &Message) -> PiMessage {
     if known > 1 {
         known -= 1;
     }
-    let social = if participants == 0 {
-        0
-    } else {
-        (100 * known / participants).min(80) as u32
-    };
+    let social = (100 * known)
+        .checked_div(participants)
+        .map_or(0, |share| share.min(80) as u32);
     PiMessage {
         transport,
         content,

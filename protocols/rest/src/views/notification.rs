@@ -22,10 +22,10 @@ pub fn notification(n: &Notification) -> Value {
 /// A body that is a JSON object or array as that JSON value; any other text
 /// (a bounce's explanation, ...) as a string.
 fn body(text: &str) -> Value {
-    if text.starts_with(['{', '[']) {
-        if let Ok(value) = serde_json::from_str::<Value>(text) {
-            return value;
-        }
+    if text.starts_with(['{', '['])
+        && let Ok(value) = serde_json::from_str::<Value>(text)
+    {
+        return value;
     }
     Value::String(text.to_owned())
 }

@@ -179,7 +179,7 @@ async fn compat_d02_message_list_filters() {
     )
     .await;
     assert_eq!(l["total"], 1, "{l}");
-    assert_eq!(ids(&l), [draft.clone()]);
+    assert_eq!(ids(&l), [draft.as_str()]);
     let l = list(
         &app,
         &alice,
