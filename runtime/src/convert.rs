@@ -51,16 +51,34 @@ pub fn wit_pi(p: Pi) -> wit::Pi {
     }
 }
 
-fn scheme(s: wit::CryptoScheme) -> &'static str {
+/// `message_encryption_method` as the original spelt it
+/// (`caliopen_pi/features/mail.py`): `pgp` for any OpenPGP mail, which is what
+/// the web client tests before decrypting (`web/services/encryption`).
+fn encryption_method(s: wit::CryptoScheme) -> &'static str {
     match s {
-        wit::CryptoScheme::PgpMime => "pgp/mime",
-        wit::CryptoScheme::PgpInline => "pgp/inline",
+        wit::CryptoScheme::PgpMime | wit::CryptoScheme::PgpInline => "pgp",
         wit::CryptoScheme::Smime => "s/mime",
     }
 }
 
-/// Privacy features under the names the original Caliopen gave them, so that
-/// clients that read `privacy_features` find what they expect.
+/// `message_signature_type` as the original spelt it (`PGP`).
+fn signature_type(s: wit::CryptoScheme) -> &'static str {
+    match s {
+        wit::CryptoScheme::PgpMime | wit::CryptoScheme::PgpInline => "PGP",
+        wit::CryptoScheme::Smime => "s/mime",
+    }
+}
+
+/// A boolean feature as the original stored it: Python's `str()` of a bool.
+fn py_bool(b: bool) -> String {
+    if b { "True" } else { "False" }.to_owned()
+}
+
+/// Privacy features under the names and spellings the original Caliopen gave
+/// them (`caliopen_pi/features/types.py`: values stored as `str(value)`), so
+/// that clients that read `privacy_features` find what they expect: the web
+/// client decrypts only when `message_encrypted == "True"` and the method is
+/// `pgp`.
 pub fn privacy_features(f: &wit::PrivacyFeatures) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut put = |k: &str, v: String| {
@@ -73,25 +91,26 @@ pub fn privacy_features(f: &wit::PrivacyFeatures) -> BTreeMap<String, String> {
         put("ingress_cipher", v.clone());
     }
     put("nb_external_hops", f.external_hops.to_string());
-    put("transport_signed", f.dkim_signed.to_string());
+    put("transport_signed", py_bool(f.dkim_signed));
     if let Some(v) = f.upstream_spam {
-        put("is_spam", v.to_string());
+        put("is_spam", py_bool(v));
     }
     if let Some(v) = f.upstream_spam_score {
         put("spam_score", v.to_string());
     }
-    put("message_encrypted", f.encryption.is_some().to_string());
-    if let Some(s) = f.encryption {
-        put("message_encryption_method", scheme(s).to_owned());
-    }
-    put("message_signed", f.signature.is_some().to_string());
+    put("message_encrypted", py_bool(f.encryption.is_some()));
+    put(
+        "message_encryption_method",
+        f.encryption.map_or("", encryption_method).to_owned(),
+    );
+    put("message_signed", py_bool(f.signature.is_some()));
     if let Some(s) = f.signature {
-        put("message_signature_type", scheme(s).to_owned());
+        put("message_signature_type", signature_type(s).to_owned());
     }
     if let Some(v) = &f.mail_agent {
         put("mail_agent", v.clone());
     }
-    put("is_internal", f.is_internal.to_string());
+    put("is_internal", py_bool(f.is_internal));
     for (k, v) in &f.extra {
         out.entry(k.clone()).or_insert_with(|| v.clone());
     }
@@ -154,5 +173,46 @@ pub fn inbound_message(m: wit::Message) -> InboundMessage {
         discussion_key: m.discussion_key,
         privacy_features: privacy_features(&m.privacy_features),
         problems: m.problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(encryption: Option<wit::CryptoScheme>) -> wit::PrivacyFeatures {
+        wit::PrivacyFeatures {
+            transport_tls_version: None,
+            transport_cipher: None,
+            external_hops: 1,
+            dkim_signed: true,
+            upstream_spam: Some(false),
+            upstream_spam_score: None,
+            encryption,
+            signature: None,
+            mail_agent: None,
+            is_internal: false,
+            extra: Vec::new(),
+        }
+    }
+
+    /// D15: the spellings of the original's `caliopen_pi/features/mail.py`
+    /// (`str()` of Python booleans, method `pgp`), which the web client tests
+    /// (`web/services/encryption/index.js`).
+    #[test]
+    fn privacy_features_are_spelt_as_the_original() {
+        for scheme in [wit::CryptoScheme::PgpMime, wit::CryptoScheme::PgpInline] {
+            let f = privacy_features(&features(Some(scheme)));
+            assert_eq!(f["message_encrypted"], "True");
+            assert_eq!(f["message_encryption_method"], "pgp");
+        }
+        let plain = privacy_features(&features(None));
+        assert_eq!(plain["message_encrypted"], "False");
+        assert_eq!(plain["message_encryption_method"], "");
+        assert_eq!(plain["message_signed"], "False");
+        assert_eq!(plain["transport_signed"], "True");
+        assert_eq!(plain["is_spam"], "False");
+        assert_eq!(plain["is_internal"], "False");
+        assert_eq!(plain["nb_external_hops"], "1");
     }
 }

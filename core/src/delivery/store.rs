@@ -31,8 +31,36 @@ pub enum Stored {
     Duplicate(Uuid),
 }
 
-/// How long a new-mail notification is kept.
-const NOTIFICATION_TTL: TtlClass = TtlClass::Medium;
+/// How long a new-mail notification is kept (the original: long-lived).
+const NOTIFICATION_TTL: TtlClass = TtlClass::Long;
+
+/// The notification of new mail, as the original's mail broker made it
+/// (`src/backend/brokers/go.emails/inbound.go`, aggregated by
+/// `facilities/Notifications/batch.go`): type `new_message`, emitter `smtp`, a
+/// body of JSON text `{"size": N, "elements": [{"body": {"message_id",
+/// "discussion_id"}}]}`, one per delivery batch; a delivery here stores one mail
+/// for one user, a batch of one. The web client reloads its lists on it and
+/// counts `body.size` (`web/modules/notification/`).
+pub(crate) fn new_message_notification(message: &Message) -> Notification {
+    let body = serde_json::json!({
+        "size": 1,
+        "elements": [{"body": {
+            "message_id": message.id.to_string(),
+            "discussion_id": message.discussion_id,
+        }}],
+    });
+    Notification {
+        id: Uuid::now_v7(),
+        user_id: message.user_id,
+        emitter: "smtp".into(),
+        kind: "new_message".into(),
+        reference: message.id.to_string(),
+        body: body.to_string(),
+        date_insert: message.date_insert,
+        expires_at: message.date_insert + NOTIFICATION_TTL.duration(),
+        ttl_class: NOTIFICATION_TTL,
+    }
+}
 
 impl Core {
     /// The message already stored for this (user, raw mail), if any.
@@ -164,17 +192,7 @@ impl Core {
             &mut batch,
             &IndexOp::Upsert(Document::Message(message_document(&message))),
         );
-        let notification = Notification {
-            id: Uuid::now_v7(),
-            user_id: pending.user_id,
-            emitter: "delivery".into(),
-            kind: "event".into(),
-            reference: id.to_string(),
-            body: format!("new message: {}", message.subject),
-            date_insert,
-            expires_at: date_insert + NOTIFICATION_TTL.duration(),
-            ttl_class: NOTIFICATION_TTL,
-        };
+        let notification = new_message_notification(&message);
         batch.put(
             NOTIFICATIONS,
             scope,

@@ -24,6 +24,10 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// The client's part of a draft, once creation or patch has settled it.
 pub(crate) struct DraftInput {
+    /// The id the client chose for a new draft (none: a new UUIDv7; ignored
+    /// when replacing a draft).
+    pub id: Option<Uuid>,
+    pub privacy_features: BTreeMap<String, String>,
     pub user_identities: Vec<String>,
     pub participants: Vec<DraftParticipant>,
     pub subject: String,
@@ -86,10 +90,23 @@ pub(crate) async fn compose(
         (None, Some(input.body))
     };
     let date = now();
-    let id = existing.map_or_else(Uuid::now_v7, |m| m.id);
+    let id = existing
+        .map(|m| m.id)
+        .or(input.id)
+        .unwrap_or_else(Uuid::now_v7);
     let external_references = match existing {
         Some(m) => m.external_references.clone(),
-        None => new_references(id, &core.config().default_domain, parent),
+        // A client's id is the client's: the Message-ID, which the world sees
+        // and which must be unique in it, gets an id of the server's making.
+        None => new_references(
+            if input.id.is_some() {
+                Uuid::now_v7()
+            } else {
+                id
+            },
+            &core.config().default_domain,
+            parent,
+        ),
     };
     Ok(Message {
         id,
@@ -108,7 +125,7 @@ pub(crate) async fn compose(
         external_references,
         importance_level: 0,
         pi: None,
-        privacy_features: BTreeMap::new(),
+        privacy_features: input.privacy_features,
         tags: existing.map(|m| m.tags.clone()).unwrap_or_default(),
         is_unread: false,
         is_draft: true,

@@ -1,6 +1,11 @@
 //! Messages: listing and reading (drafts, flags and tags come with the REST API).
+//!
+//! Lists filter as the original's `GET /v2/messages` did (`obj/search.go`,
+//! `FilterQuery`): on the discussion, the PI and importance ranges, and equality
+//! on the message's flags ([`MessageFlag`]).
 
 use caliopen_storage_traits::{Scan, Scope};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::Core;
@@ -17,8 +22,44 @@ pub struct MessageFilter {
     pub pi: (u8, u8),
     /// Inclusive range of the importance level (−10..10).
     pub importance: (i8, i8),
+    /// Equality filters on the message's flags (`is_draft=true`, ...).
+    pub flags: Vec<(MessageFlag, bool)>,
+    /// A filter no message can pass (the original's equality filter on a field
+    /// messages do not have): the list is empty.
+    pub matches_nothing: bool,
     pub limit: usize,
     pub offset: usize,
+}
+
+/// A flag of a message lists may filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageFlag {
+    IsDraft,
+    IsReceived,
+    IsUnread,
+    IsAnswered,
+}
+
+impl MessageFlag {
+    /// The flag of this name (the message field's name in the API).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "is_draft" => Self::IsDraft,
+            "is_received" => Self::IsReceived,
+            "is_unread" => Self::IsUnread,
+            "is_answered" => Self::IsAnswered,
+            _ => return None,
+        })
+    }
+
+    fn of(self, m: &Message) -> bool {
+        match self {
+            Self::IsDraft => m.is_draft,
+            Self::IsReceived => m.is_received,
+            Self::IsUnread => m.is_unread,
+            Self::IsAnswered => m.is_answered,
+        }
+    }
 }
 
 impl Default for MessageFilter {
@@ -27,6 +68,8 @@ impl Default for MessageFilter {
             discussion_id: None,
             pi: (0, 100),
             importance: (-10, 10),
+            flags: Vec::new(),
+            matches_nothing: false,
             limit: 20,
             offset: 0,
         }
@@ -35,12 +78,25 @@ impl Default for MessageFilter {
 
 impl MessageFilter {
     fn is_unfiltered(&self) -> bool {
-        self.pi == (0, 100) && self.importance == (-10, 10)
+        self.pi == (0, 100) && self.importance == (-10, 10) && self.flags.is_empty()
     }
     fn accepts(&self, m: &Message) -> bool {
         let pi = m.pi.map(|p| p.aggregate()).unwrap_or(0);
+        // Several values for one flag: any of them (`is_draft=true&is_draft=false`).
+        let flag_ok = |flag: MessageFlag| {
+            let wanted = self.flags.iter().filter(|(f, _)| *f == flag);
+            wanted.clone().next().is_none() || wanted.clone().any(|(_, v)| *v == flag.of(m))
+        };
         (self.pi.0..=self.pi.1).contains(&pi)
             && (self.importance.0..=self.importance.1).contains(&m.importance_level)
+            && [
+                MessageFlag::IsDraft,
+                MessageFlag::IsReceived,
+                MessageFlag::IsUnread,
+                MessageFlag::IsAnswered,
+            ]
+            .into_iter()
+            .all(flag_ok)
     }
 }
 
@@ -100,6 +156,9 @@ impl Core {
         filter: &MessageFilter,
         visit: impl FnMut(Message) -> bool + Send,
     ) -> CoreResult<u64> {
+        if filter.matches_nothing {
+            return Ok(0);
+        }
         let mut page = Page {
             filter,
             seen: 0,
@@ -113,6 +172,10 @@ impl Core {
         }
     }
 
+    /// All the user's messages. Unfiltered, in storage order (newest ids
+    /// first), the total from a counter, and the scan stops with the page.
+    /// Filtered, every message is read anyway: the matching ones are handed
+    /// out by `date_sort` (see [`Core::hand_out_by_date`]).
     async fn visit_all<F: FnMut(Message) -> bool + Send>(
         &self,
         user_id: Uuid,
@@ -120,8 +183,8 @@ impl Core {
     ) -> CoreResult<u64> {
         let scope = Scope::User(user_id);
         let records = &self.stores().records;
-        // Unfiltered, the total is a counter and the scan stops with the page.
         let counted = page.filter.is_unfiltered();
+        let mut matching: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
         let mut after = None;
         let mut chunk = 1;
         loop {
@@ -134,7 +197,14 @@ impl Core {
             let bytes = scan.items.iter().map(|(_, v)| v.len()).sum();
             chunk = next_chunk(chunk, scan.items.len(), bytes);
             for (_, v) in &scan.items {
-                if counted && (!page.open || (page.seen as usize) < page.filter.offset) {
+                if !counted {
+                    let m: Message = decode(MESSAGES.name, v)?;
+                    if page.filter.accepts(&m) {
+                        matching.push((m.date_sort, m.id));
+                    }
+                    continue;
+                }
+                if !page.open || (page.seen as usize) < page.filter.offset {
                     // Skipped without decoding.
                     page.seen += 1;
                     continue;
@@ -152,9 +222,12 @@ impl Core {
                 .await?
                 .max(0) as u64);
         }
-        Ok(page.seen)
+        self.hand_out_by_date(user_id, matching, page).await
     }
 
+    /// A discussion's messages, by `date_sort` newest first (ties: by id), as
+    /// the original's index sorted them: the messages are read once to filter
+    /// and order them, and the page's again to hand them out.
     async fn visit_discussion<F: FnMut(Message) -> bool + Send>(
         &self,
         user_id: Uuid,
@@ -162,14 +235,38 @@ impl Core {
         page: &mut Page<'_, F>,
     ) -> CoreResult<u64> {
         let ids = self.discussion_message_ids(user_id, discussion_id).await?;
+        let mut matching: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
         for id in ids {
             match self.message(user_id, id).await {
-                Ok(m) => page.offer(m),
+                Ok(m) if page.filter.accepts(&m) => matching.push((m.date_sort, m.id)),
+                Ok(_) | Err(CoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.hand_out_by_date(user_id, matching, page).await
+    }
+
+    /// Hands the page of `matching` messages to `page`, by `date_sort` newest
+    /// first (ties: by id), as the original's index sorted them
+    /// (`idx/messages.go`); answers how many match.
+    async fn hand_out_by_date<F: FnMut(Message) -> bool + Send>(
+        &self,
+        user_id: Uuid,
+        mut matching: Vec<(DateTime<Utc>, Uuid)>,
+        page: &mut Page<'_, F>,
+    ) -> CoreResult<u64> {
+        matching.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, id) in matching.iter().skip(page.filter.offset) {
+            if !page.open {
+                break;
+            }
+            match self.message(user_id, *id).await {
+                Ok(m) => page.give(m),
                 Err(CoreError::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
             }
         }
-        Ok(page.seen)
+        Ok(matching.len() as u64)
     }
 }
 
@@ -195,6 +292,11 @@ impl<F: FnMut(Message) -> bool> Page<'_, F> {
         if !self.open || (index as usize) < self.filter.offset {
             return;
         }
+        self.give(m);
+    }
+
+    /// Hands `m` to `visit`, counted in the page.
+    fn give(&mut self, m: Message) {
         self.taken += 1;
         self.open = (self.visit)(m) && self.taken < self.filter.limit;
     }

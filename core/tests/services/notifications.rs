@@ -49,9 +49,18 @@ async fn notifications_are_listed_newest_first_and_deleted() {
     assert_eq!(total, 3);
     assert_eq!(list[0].id, long.id);
     assert_eq!(list[1].id, short.id);
-    assert_eq!(list[2].emitter, "delivery");
+    // New mail, as the original's broker notified it (go.emails/inbound.go).
+    assert_eq!(list[2].emitter, "smtp");
+    assert_eq!(list[2].kind, "new_message");
+    let body: serde_json::Value = serde_json::from_str(&list[2].body).unwrap();
+    assert_eq!(body["size"], 1);
+    assert_eq!(body["elements"][0]["body"]["message_id"], m.id.to_string());
+    assert_eq!(
+        body["elements"][0]["body"]["discussion_id"],
+        m.discussion_id.as_str()
+    );
     assert_eq!(list[2].reference, m.id.to_string());
-    assert_eq!(list[2].ttl_class, TtlClass::Medium);
+    assert_eq!(list[2].ttl_class, TtlClass::Long);
     let (_, page) = node.core.list_notifications(alice.id, 1, 1).await.unwrap();
     assert_eq!(page[0].id, short.id);
     assert_eq!(

@@ -121,7 +121,7 @@ async fn the_corpus_goes_through_the_whole_chain_without_a_trap_or_a_loss() {
                 (m.privacy_features
                     .get("message_encrypted")
                     .map(String::as_str)
-                    == Some("true"))
+                    == Some("True"))
                     == encrypted
             })
             .filter_map(|m| m.pi.map(|p| p.technic))

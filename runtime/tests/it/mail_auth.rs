@@ -156,7 +156,7 @@ async fn a_verified_signature_is_a_signed_message_and_counts_in_the_privacy_inde
     let node = node_with_pi().await;
     let (raw, verifier) = signed(&dns, "");
     let m = deliver(&node, verifier, raw, CLIENT).await;
-    assert_eq!(feature(&m, "transport_signed"), Some("true"), "{m:?}");
+    assert_eq!(feature(&m, "transport_signed"), Some("True"), "{m:?}");
     assert_eq!(feature(&m, "auth_dkim"), Some("pass"));
     assert_eq!(feature(&m, "auth_spf"), Some("pass"));
     assert_eq!(feature(&m, "auth_dmarc"), Some("pass"));
@@ -179,7 +179,7 @@ async fn a_forged_signature_and_a_forged_authentication_results_field_count_for_
         .replace("Hello Bob.", "Send money.")
         .into_bytes();
     let m = deliver(&node, verifier, tampered, "198.51.100.9").await;
-    assert_eq!(feature(&m, "transport_signed"), Some("false"), "{m:?}");
+    assert_eq!(feature(&m, "transport_signed"), Some("False"), "{m:?}");
     assert_ne!(feature(&m, "auth_dkim"), Some("pass"));
     assert_eq!(feature(&m, "auth_spf"), Some("fail"));
     assert_eq!(feature(&m, "dkim_domains"), None);

@@ -16,7 +16,10 @@
 //!
 //! The original spec points at five `../objects/*.yaml#/properties` files it never
 //! shipped (the `current_state` of PATCH bodies); the copy given to Schemathesis
-//! inlines the properties of the definition of the same name instead.
+//! inlines the properties of the definition of the same name instead, and takes
+//! the properties of `protocols/rest/openapi/client-overrides.json` (what the
+//! original answered and its web client reads beyond the swagger), as the REST
+//! tests' validator does.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -139,6 +142,7 @@ fn run_here(root: &Path, built_by_tests: bool, long: bool, out: &Output) -> anyh
         .arg(&base)
         .arg(root.join("protocols/rest/openapi/swagger.json"))
         .arg(&spec)
+        .arg(root.join("protocols/rest/openapi/client-overrides.json"))
         .stderr(out.stdio()?.1)
         .output()
         .context("cannot run the preparation script")?;
@@ -303,12 +307,13 @@ impl Drop for Server {
 }
 
 /// Waits for the API, signs a user up, logs them in on a random device, writes
-/// the spec with its dangling references inlined, and prints the two headers.
-/// Arguments: base URL, original spec, spec to write.
+/// the spec with its dangling references inlined and the client overrides
+/// applied, and prints the two headers.
+/// Arguments: base URL, original spec, spec to write, client overrides.
 const PREPARE: &str = r#"
 import base64, json, sys, time, urllib.request, uuid
 
-base, source, target = sys.argv[1:4]
+base, source, target, overrides = sys.argv[1:5]
 
 def call(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
@@ -352,7 +357,10 @@ def inline(node):
         return [inline(v) for v in node]
     return node
 
-json.dump(inline(spec), open(target, "w"))
+spec = inline(spec)
+for name, change in json.load(open(overrides))["definitions"].items():
+    spec["definitions"][name]["properties"].update(change["properties"])
+json.dump(spec, open(target, "w"))
 print(f"Authorization: Bearer {token}")
 print(f"X-Caliopen-Device-ID: {device}")
 "#;

@@ -22,8 +22,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use caliopen_core::error::CoreError;
 use caliopen_core::service::drafts::NewDraft;
-use caliopen_core::service::messages::MessageFilter;
+use caliopen_core::service::messages::{MessageFilter, MessageFlag};
 use caliopen_core::service::patch::MergePatch;
 use caliopen_core::service::validate;
 use serde::Deserialize;
@@ -53,37 +54,75 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/messages/{message_id}/tags", patch(patch_tags))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    discussion_id: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-    #[allow(dead_code)]
-    msg_id: Option<String>,
-    #[serde(rename = "range[]")]
-    #[allow(dead_code)]
-    range: Option<String>,
+/// Most query parameters of a list request (the web client sends four).
+const MAX_LIST_PARAMS: usize = 64;
+
+/// `GET /v2/messages`'s query, read as the original did
+/// (`go/ops/messages/messages.go`): `discussion_id`, `limit`, `offset`,
+/// `msg_id` with `range[]` (which may repeat), and every other parameter an
+/// equality filter on the message field of that name: the flags `is_draft`,
+/// `is_received`, `is_unread`, `is_answered` (`true` / `false`), and for a name
+/// that is no such field, a filter nothing passes (never a 400).
+fn list_filter(pairs: Vec<(String, String)>) -> ApiResult<MessageFilter> {
+    if pairs.len() > MAX_LIST_PARAMS {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_LIST_PARAMS} query parameters"
+        )));
+    }
+    let mut filter = MessageFilter::default();
+    let (mut limit, mut offset) = (None, None);
+    let (mut msg_id, mut ranges) = (None, 0usize);
+    let int = |name: &str, v: &str| {
+        v.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("query parameter `{name}` must be an integer"))
+        })
+    };
+    for (name, value) in pairs {
+        match name.as_str() {
+            "discussion_id" => filter.discussion_id = Some(value),
+            "limit" => limit = Some(int("limit", &value)?),
+            "offset" => offset = Some(int("offset", &value)?),
+            "msg_id" => msg_id = Some(value),
+            "range[]" => ranges += 1,
+            other => match MessageFlag::parse(other) {
+                Some(flag) => {
+                    let wanted = match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(ApiError::bad_request(format!(
+                                "query parameter `{other}` must be `true` or `false`"
+                            )));
+                        }
+                    };
+                    filter.flags.push((flag, wanted));
+                }
+                None => filter.matches_nothing = true,
+            },
+        }
+    }
+    if msg_id.is_some() != (ranges > 0) {
+        return Err(ApiError::bad_request(
+            "`msg_id` and `range[]` go together: one was given without the other",
+        ));
+    }
+    (filter.limit, filter.offset) = validate::page(limit, offset, 20, 1000)?;
+    Ok(filter)
 }
 
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let (limit, offset) = validate::page(q.limit, q.offset, 20, 1000)?;
+    let Query(pairs) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let mut filter = list_filter(pairs)?;
     let (pi_min, pi_max) = range_header(&headers, "x-caliopen-pi", 0, 100)?.unwrap_or((0, 100));
     let (il_min, il_max) = range_header(&headers, "x-caliopen-il", -10, 10)?.unwrap_or((-10, 10));
     // The bounds were checked against 0..100 and -10..10, so the narrowing is exact.
-    let filter = MessageFilter {
-        discussion_id: q.discussion_id,
-        pi: (pi_min as u8, pi_max as u8),
-        importance: (il_min as i8, il_max as i8),
-        limit,
-        offset,
-    };
+    filter.pi = (pi_min as u8, pi_max as u8);
+    filter.importance = (il_min as i8, il_max as i8);
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
     // Messages are serialised one by one as core reads them, until the answer
@@ -135,13 +174,25 @@ async fn read(
     Ok(Json(views::message::message(&message, &settings)).into_response())
 }
 
-/// `200 {location}`: a draft from one of the user's identities.
+/// `200 {location}`: a draft from one of the user's identities, under the
+/// `message_id` the client chose when it gave one. As the original
+/// (`caliopen_main/message/parameters/draft.py`, `validate_uuid`): a
+/// `message_id` that is not a UUID, or that the user already has, is a 422.
 async fn create_draft(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(draft): JsonBody<NewDraft>,
 ) -> ApiResult<Json<Value>> {
-    let message = state.core.create_draft(caller.user_id(), draft).await?;
+    let unprocessable =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", message);
+    let message = match state.core.create_draft(caller.user_id(), draft).await {
+        Ok(message) => message,
+        Err(CoreError::Invalid { field, reason }) if field == "message_id" => {
+            return Err(unprocessable(format!("invalid message_id: {reason}")));
+        }
+        Err(CoreError::Conflict(message)) => return Err(unprocessable(message)),
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(
         json!({ "location": views::message::location(&message) }),
     ))

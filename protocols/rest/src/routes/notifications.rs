@@ -34,8 +34,10 @@ struct ListQuery {
     to: Option<String>,
 }
 
-/// One end of a range: an RFC 3339 time, or a notification id (ids are
-/// time-ordered UUIDv7, so an id stands for its place in time).
+/// One end of a range: an RFC 3339 time (that instant included), or a
+/// notification id (ids are time-ordered UUIDv7, so an id stands for its place
+/// in time; that notification excluded, as the original's `from` was: its web
+/// client polls with `from=<the last notif_id it has>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bound {
     Time(DateTime<Utc>),
@@ -58,7 +60,7 @@ impl Bound {
     fn not_after(self, n: &Notification) -> bool {
         match self {
             Self::Time(t) => t <= n.date_insert,
-            Self::Id(id) => id <= n.id,
+            Self::Id(id) => id < n.id,
         }
     }
 
@@ -66,13 +68,14 @@ impl Bound {
     fn not_before(self, n: &Notification) -> bool {
         match self {
             Self::Time(t) => n.date_insert <= t,
-            Self::Id(id) => n.id <= id,
+            Self::Id(id) => n.id < id,
         }
     }
 }
 
-/// `{total, notifications}`: the live notifications, newest first, from `from`
-/// to `to` (both included, both optional). Notifications live a few days at
+/// `{total, notifications}`: the live notifications, oldest first as the
+/// original listed them (`cas/notifications.go`), from `from` to `to` (both
+/// optional; see [`Bound`]), both of one kind. Notifications live a few days at
 /// most (their TTL class), so the list is not paged.
 async fn list(
     State(state): State<AppState>,
@@ -86,10 +89,19 @@ async fn list(
         .map(|s| Bound::parse("from", s))
         .transpose()?;
     let to = q.to.as_deref().map(|s| Bound::parse("to", s)).transpose()?;
-    let (_, all) = state
+    if let (Some(a), Some(b)) = (from, to)
+        && std::mem::discriminant(&a) != std::mem::discriminant(&b)
+    {
+        return Err(ApiError::bad_request(
+            "`from` and `to` must both be times or both be notification ids",
+        ));
+    }
+    let (_, mut all) = state
         .core
         .list_notifications(caller.user_id(), usize::MAX, 0)
         .await?;
+    // Core lists them newest first.
+    all.reverse();
     let picked: Vec<Value> = all
         .iter()
         .filter(|n| from.is_none_or(|b| b.not_after(n)) && to.is_none_or(|b| b.not_before(n)))

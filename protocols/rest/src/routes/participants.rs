@@ -62,7 +62,9 @@ async fn suggest(
     )))
 }
 
-/// `{hash, discussion_id?}`: `discussion_id` only when the user has that discussion.
+/// `{hash, discussion_id}`: `discussion_id` is the empty string when the user
+/// has no such discussion, as the original answered
+/// (`go/ops/participants/discussion.go`).
 async fn discussion(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,9 +74,8 @@ async fn discussion(
         .core
         .discussion_for_participants(caller.user_id(), &participants)
         .await?;
-    let mut out = json!({ "hash": lookup.hash });
-    if let (Some(id), Some(obj)) = (lookup.discussion_id, out.as_object_mut()) {
-        obj.insert("discussion_id".into(), json!(id));
-    }
-    Ok(Json(out))
+    Ok(Json(json!({
+        "hash": lookup.hash,
+        "discussion_id": lookup.discussion_id.unwrap_or_default(),
+    })))
 }

@@ -40,7 +40,9 @@ struct NewTagBody {
     importance_level: Option<i64>,
 }
 
-/// `200 {location}`: `/api/v2/tags/{name}`, the name derived from the label.
+/// `200 {location, Location}`: `/api/v2/tags/{name}`, the name derived from the
+/// label. The original answered `Location` (capitalised, `go/ops/tags/tags.go`
+/// `CreateTag`), the swagger `location`: both are given.
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,7 +58,8 @@ async fn create(
             },
         )
         .await?;
-    Ok(Json(json!({ "location": views::tag::location(&tag) })))
+    let location = views::tag::location(&tag);
+    Ok(Json(json!({ "location": location, "Location": location })))
 }
 
 async fn read(

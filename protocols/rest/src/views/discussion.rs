@@ -1,4 +1,8 @@
-//! `Discussion`.
+//! `Discussion`, as the original answered it (`idx/discussions.go`):
+//! `date_update` is the last message's `date_sort` (the web client sorts and
+//! dates its timeline by it), and, beyond the original, `id` beside
+//! `discussion_id`, which the web client's discussion tagging builds its URL
+//! from (`web/modules/discussion/query.ts`).
 
 use caliopen_core::model::ParticipantRole;
 use caliopen_core::service::discussions::DiscussionView;
@@ -11,6 +15,7 @@ pub fn discussion(v: &DiscussionView) -> Value {
     let d = &v.discussion;
     json!({
         "discussion_id": d.id,
+        "id": d.id,
         "participants": d
             .participants
             .iter()
@@ -25,7 +30,7 @@ pub fn discussion(v: &DiscussionView) -> Value {
         "importance_level": d.importance_level,
         "protocol": d.protocol,
         "date_insert": date(&d.date_insert),
-        "date_update": date(&d.date_update),
+        "date_update": date(&d.last_message_date),
         "total_count": v.total_count,
         "unread_count": v.unread_count,
         "attachment_count": v.attachment_count,

@@ -53,12 +53,17 @@ pub fn message<'a>(m: &'a Message, settings: &Settings) -> MessageView<'a> {
                 is_inline: a.is_inline,
                 size: a.size,
                 url: format!("/api/v2/messages/{}/attachments/{}", m.id, a.index),
+                // The id the web client's composer deletes and downloads a
+                // draft's attachment by (`attachment.temp_id`); received ones
+                // go by position, as in the original (`obj/attachment.go`).
+                temp_id: m.is_draft.then(|| a.index.to_string()),
             })
             .collect(),
         external_references: References {
             message_id: refs.message_id.as_deref(),
             parent_id: refs.parent_id.as_deref(),
             ancestors_id: (!refs.ancestors_ids.is_empty()).then(|| refs.ancestors_ids.join(" ")),
+            ancestors_ids: &refs.ancestors_ids,
         },
         importance_level: m.importance_level,
         is_answered: m.is_answered,
@@ -123,6 +128,8 @@ struct AttachmentView<'a> {
     is_inline: bool,
     size: u64,
     url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temp_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -131,8 +138,12 @@ struct References<'a> {
     message_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_id: Option<&'a str>,
+    /// The swagger's spelling: the ancestors' Message-IDs in one string.
     #[serde(skip_serializing_if = "Option::is_none")]
     ancestors_id: Option<String>,
+    /// The original's (`obj/external_references.go`): an array.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    ancestors_ids: &'a [String],
 }
 
 /// The spec's `PIParameter`.
@@ -181,39 +192,61 @@ pub fn location(m: &Message) -> String {
     format!("/api/v2/messages/{}", m.id)
 }
 
-/// The message-level view of privacy the web client shows: how the message
-/// travelled (`transport`), how its content was protected (`content`), and how
-/// trustworthy its people are (`social`, the PI comportment). 0..100 each.
+/// The message-level view of privacy the web client shows, 0..100 each,
+/// computed as the original did (`src/backend/main/go.main/pi/message.go`,
+/// `ComputePIMessage`), without its defect: it looked the encryption method up
+/// under a misspelt key and never counted it.
+/// - `transport`: 20 when the transport was signed (DKIM), plus 25 − 5 per
+///   external hop (up to 5 hops), plus 20 when the ingress cipher is known;
+/// - `content`: 50 when the message is encrypted, plus 20 when it is signed;
+/// - `social`: the share of participants that are known contacts (the user's
+///   own card left out when several are), at most 80.
 fn pi_message(m: &Message) -> PiMessage {
     let feature = |k: &str| m.privacy_features.get(k).map(String::as_str);
-    let mut transport = 0u8;
-    if let Some(v) = feature("ingress_socket_version") {
-        transport += if v.contains("1.3") || v.contains("1.2") {
-            60
-        } else {
-            30
-        };
+    // Booleans are `True`/`False` (the original's spelling); it tested the
+    // first letter, which takes `true` too.
+    let yes = |k: &str| feature(k).is_some_and(|v| v.starts_with(['t', 'T']));
+    let mut transport = 0u32;
+    if yes("transport_signed") {
+        transport += 20;
     }
-    if feature("transport_signed") == Some("true") {
-        transport += 40;
+    if let Some(hops) = feature("nb_external_hops").and_then(|v| v.parse::<u32>().ok())
+        && hops <= 5
+    {
+        transport += 25 - 5 * hops;
     }
-    let content = if feature("message_encrypted") == Some("true") {
-        100
-    } else if feature("message_signed") == Some("true") {
-        50
-    } else {
-        0
-    };
+    if feature("ingress_cipher").is_some_and(|v| !v.is_empty()) {
+        transport += 20;
+    }
+    let mut content = 0u32;
+    if feature("message_encryption_method").is_some_and(|v| !v.is_empty()) {
+        content += 50;
+    }
+    if yes("message_signed") {
+        content += 20;
+    }
+    let participants = m.participants.len();
+    let mut known = m
+        .participants
+        .iter()
+        .filter(|p| !p.contact_ids.is_empty())
+        .count();
+    if known > 1 {
+        known -= 1;
+    }
+    let social = (100 * known)
+        .checked_div(participants)
+        .map_or(0, |share| share.min(80) as u32);
     PiMessage {
-        transport: transport.min(100),
+        transport,
         content,
-        social: m.pi.map(|p| p.comportment).unwrap_or(0),
+        social,
     }
 }
 
 #[derive(Debug, Serialize)]
 struct PiMessage {
-    transport: u8,
-    content: u8,
-    social: u8,
+    transport: u32,
+    content: u32,
+    social: u32,
 }

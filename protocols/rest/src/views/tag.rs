@@ -1,5 +1,8 @@
-//! `Tag`. The spec's object has no `name`: a tag's name, its id in paths and on
-//! messages and contacts, is in the `location` it was created at.
+//! `Tag`, with its `name`: the tag's id in paths (`/v2/tags/{name}`) and on
+//! messages and contacts. The swagger's `Tag` has no `name`, but the original
+//! answered it (only `user_id` was hidden, `obj/tag.go`) and the web client
+//! addresses and matches tags by it (`web/modules/tags/query.ts`); see
+//! `openapi/client-overrides.json`.
 
 use caliopen_core::model::{Tag, TagKind};
 use serde_json::{Value, json};
@@ -8,6 +11,7 @@ use super::date;
 
 pub fn tag(t: &Tag) -> Value {
     json!({
+        "name": t.name,
         "label": t.label,
         "type": match t.kind {
             TagKind::System => "system",

@@ -4,6 +4,7 @@
 //! links once.
 
 mod auth_attacks;
+mod client_session;
 mod client_session_account;
 mod common;
 mod compat_account;
@@ -16,6 +17,7 @@ mod hostile_keys;
 mod hostile_lengths;
 mod identities;
 mod imports;
+mod messages_compat;
 mod messages_drafts;
 mod messages_received;
 mod notifications;

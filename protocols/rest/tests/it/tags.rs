@@ -198,3 +198,62 @@ async fn another_users_tags_are_not_found() {
         .await
         .assert_status(StatusCode::OK);
 }
+
+/// D3: tags carry their `name`, the key the web client addresses them by
+/// (`web/modules/tags/query.ts`: `/api/v2/tags/${tag.name}`) and sends in
+/// `PATCH .../tags`. Shape from the original's `obj/tag.go` (every field but
+/// `user_id` goes to the front end) and `go/ops/tags/tags.go` (`CreateTag`
+/// answers `Location`).
+#[tokio::test]
+async fn compat_d03_tags_carry_their_name() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+
+    let res = app
+        .post("/api/v2/tags")
+        .auth(&alice)
+        .json(&json!({"label": "Work stuff"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let created = res.json();
+    let location = created["location"].as_str().unwrap().to_owned();
+    assert_eq!(created["Location"], created["location"], "{created}");
+    let name = location.rsplit('/').next().unwrap().to_owned();
+
+    let list = app
+        .get("/api/v2/tags")
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::OK)
+        .json();
+    let tags = list["tags"].as_array().unwrap();
+    for tag in tags {
+        let keys: Vec<&str> = tag
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in ["name", "label", "type", "importance_level", "date_insert"] {
+            assert!(keys.contains(&key), "`{key}` missing in {tag}");
+        }
+        assert!(!keys.contains(&"user_id"), "{tag}");
+        // Every listed tag is addressable by its name.
+        let path = format!("/api/v2/tags/{}", tag["name"].as_str().unwrap());
+        let one = app.get(&path).auth(&alice).send().await;
+        assert_eq!(&one.assert_status(StatusCode::OK).json(), tag);
+    }
+    let mine = tags.iter().find(|t| t["label"] == "Work stuff").unwrap();
+    assert_eq!(mine["name"], name.as_str());
+    assert_eq!(mine["type"], "user");
+    // The system tags the client labels by name (`getTagLabel`).
+    for system in ["inbox", "spam", "important"] {
+        assert!(
+            tags.iter()
+                .any(|t| t["name"] == system && t["type"] == "system"),
+            "no system tag `{system}` in {list}"
+        );
+    }
+}

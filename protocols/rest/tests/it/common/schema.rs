@@ -7,6 +7,10 @@
 //! [`Spec::check_response`] finds the operation of a request by its path and
 //! checks an answer against what the spec declares for its status; the test
 //! client of `mod.rs` runs it on every answer.
+//!
+//! The spec is read with the overrides of `openapi/client-overrides.json`
+//! applied: properties the original server answered and its web client reads,
+//! which the swagger forbids (docs/api-compatibility.md, Spec overrides).
 
 use std::sync::OnceLock;
 
@@ -15,6 +19,8 @@ use serde_json::{Map, Value};
 /// The spec the API implements, as served at `/api/openapi.json` (without the
 /// admin paths, which live on another listener).
 const SWAGGER: &str = include_str!("../../../openapi/swagger.json");
+/// Properties the swagger lacks and clients need (see the module docs).
+const OVERRIDES: &str = include_str!("../../../openapi/client-overrides.json");
 
 /// The original Caliopen spec.
 #[derive(Debug)]
@@ -26,7 +32,13 @@ impl Spec {
     /// The spec, parsed once.
     pub fn caliopen() -> &'static Spec {
         static SPEC: OnceLock<Spec> = OnceLock::new();
-        SPEC.get_or_init(|| Spec::new(serde_json::from_str(SWAGGER).expect("swagger.json parses")))
+        SPEC.get_or_init(|| {
+            let mut doc: Value = serde_json::from_str(SWAGGER).expect("swagger.json parses");
+            let overrides: Value =
+                serde_json::from_str(OVERRIDES).expect("client-overrides.json parses");
+            apply_overrides(&mut doc, &overrides);
+            Spec::new(doc)
+        })
     }
 
     pub fn new(doc: Value) -> Self {
@@ -232,6 +244,21 @@ impl Spec {
                     _ => {}
                 },
             }
+        }
+    }
+}
+
+/// Sets each property of `overrides.definitions.<name>.properties` in the
+/// spec's definition `<name>`.
+fn apply_overrides(doc: &mut Value, overrides: &Value) {
+    let definitions = overrides["definitions"].as_object().into_iter().flatten();
+    for (name, change) in definitions {
+        let target = doc
+            .pointer_mut(&format!("/definitions/{name}/properties"))
+            .and_then(Value::as_object_mut)
+            .unwrap_or_else(|| panic!("override of `{name}`, which has no properties"));
+        for (key, schema) in change["properties"].as_object().into_iter().flatten() {
+            target.insert(key.clone(), schema.clone());
         }
     }
 }
