@@ -173,7 +173,7 @@ pub struct NotBuilt {
 #[cfg_attr(all(feature = "scylla", feature = "elasticsearch"), allow(dead_code))]
 impl NotBuilt {
     /// Always an error naming the cargo feature that builds the backend in.
-    fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         bail!(
             "this `caliopen` was built without this storage backend; build it with the default \
              features (`cargo build --release -p caliopen-runtime`) to use it"
