@@ -14,6 +14,7 @@
 //!   `outbound` export.
 //! - [`convert`]: WIT types to core types and back; generated types stop there.
 //! - [`cli`]: the `caliopen` command line (local, or through the admin API).
+//! - [`import`]: reading mailbox exports (mbox, maildir, `.eml` folders) for `caliopen import`.
 //! - [`config`]: the TOML configuration with `CALIOPEN_*` overrides.
 //! - [`registry`]: deployments: deploy, activate, rollback, shadow, restore at start.
 //! - [`admin`]: the admin HTTP API and `/metrics`.
@@ -35,6 +36,7 @@ pub mod config;
 pub mod convert;
 pub mod host;
 pub mod http;
+pub mod import;
 pub mod lmtp;
 pub mod node;
 pub mod outbound;
