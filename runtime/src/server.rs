@@ -74,6 +74,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         registry: registry.clone(),
         engine: engine.clone(),
         token: admin_token.into(),
+        max_message_size: config.lmtp.max_message_size,
     };
     let (admin, task) = serve_http(
         config.listen.admin,
