@@ -24,7 +24,11 @@ pub struct RefusedDir {
 impl RefusedDir {
     /// The folder of an import started now, under `data_dir` (created at the first refusal).
     pub fn new(data_dir: &Path) -> Self {
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let stamp = format!(
+            "{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+            std::process::id()
+        );
         Self {
             dir: data_dir.join("import-refused").join(stamp.to_string()),
             list: None,

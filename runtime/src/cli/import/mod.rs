@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
+use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -103,10 +104,23 @@ async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Resul
     let mut tasks: JoinSet<(Found, Result<Stored, Failed>)> = JoinSet::new();
     let mut fatal = None;
     let mut accepted: HashSet<Uuid> = HashSet::new();
+    // Digests of the mail read in this run (32 bytes a mail, not the mail).
+    let mut seen: HashSet<[u8; 32]> = HashSet::new();
     let started = Instant::now();
     while let Some(read) = rx.recv().await {
         match read {
             Read::Entry(Entry::Mail(found)) => {
+                // The same mail twice in the sources is stored once.
+                if !seen.insert(<[u8; 32]>::from(Sha256::digest(&found.raw))) {
+                    report.outcome(
+                        found,
+                        Ok(Stored::Present),
+                        &mut refused,
+                        &mut progress,
+                        &mut accepted,
+                    )?;
+                    continue;
+                }
                 while tasks.len() >= IN_FLIGHT {
                     if let Some(done) = tasks.join_next().await {
                         let (found, result) = done?;
