@@ -65,7 +65,13 @@ impl PendingDelivery {
     /// How the mail arrived, for the mail processor.
     pub fn arrival(&self) -> Arrival {
         Arrival {
-            received_at: self.received_at,
+            // Imported mail was received when its source says (an mbox From line),
+            // which the broker takes for a mail without a Date.
+            received_at: self
+                .import
+                .as_ref()
+                .and_then(|i| i.source_date)
+                .unwrap_or(self.received_at),
             mail_from: self.envelope_from.clone(),
             client: self.client.as_ref().map(|c| (c.ip, c.helo.clone())),
             imported: self.import.is_some(),

@@ -72,7 +72,7 @@ async fn hostile_inputs_are_each_refused_clearly_and_the_rest_is_imported() {
         3,
         "Mon, 3 Mar 2003 11:00:00 +0000",
         "cut in the middle of this line",
-    )[..150];
+    )[..170];
     truncated.push(b'\n');
     truncated.extend_from_slice(cut);
     std::fs::write(dir.join("truncated.mbox"), &truncated).unwrap();
