@@ -22,6 +22,7 @@ pub trait Scenario: Sync {
 pub fn all() -> Vec<&'static dyn Scenario> {
     vec![
         &crate::ingest::Ingest,
+        &crate::import::Import,
         &crate::chain::Chain,
         &crate::runtime::Runtime,
         &crate::api::Api,

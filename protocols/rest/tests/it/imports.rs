@@ -141,8 +141,5 @@ async fn an_mbox_is_refused_with_the_command_that_imports_mail() {
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.json();
-    assert!(
-        body.to_string().contains("caliopen import"),
-        "{body}"
-    );
+    assert!(body.to_string().contains("caliopen import"), "{body}");
 }
