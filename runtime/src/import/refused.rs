@@ -30,7 +30,7 @@ impl RefusedDir {
             std::process::id()
         );
         Self {
-            dir: data_dir.join("import-refused").join(stamp.to_string()),
+            dir: data_dir.join("import-refused").join(&stamp),
             list: None,
             count: 0,
         }

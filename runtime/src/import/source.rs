@@ -246,7 +246,7 @@ impl Walk<'_> {
         if head.starts_with(b"From ") {
             return self.mbox(path, reader, false);
         }
-        if looks_like_mail(&head) {
+        if looks_like_mail(head) {
             return self.single(path, meta, ImportedMail::default());
         }
         let what = if top {

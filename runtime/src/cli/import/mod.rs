@@ -113,7 +113,7 @@ async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Resul
                 // The same mail twice in the sources is stored once.
                 if !seen.insert(<[u8; 32]>::from(Sha256::digest(&found.raw))) {
                     report.outcome(
-                        found,
+                        &found,
                         Ok(Stored::Present),
                         &mut refused,
                         &mut progress,
@@ -125,7 +125,7 @@ async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Resul
                     if let Some(done) = tasks.join_next().await {
                         let (found, result) = done?;
                         if let Err(e) = report.outcome(
-                            found,
+                            &found,
                             result,
                             &mut refused,
                             &mut progress,
@@ -166,7 +166,7 @@ async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Resul
     }
     while let Some(done) = tasks.join_next().await {
         let (found, result) = done?;
-        if let Err(e) = report.outcome(found, result, &mut refused, &mut progress, &mut accepted) {
+        if let Err(e) = report.outcome(&found, result, &mut refused, &mut progress, &mut accepted) {
             fatal.get_or_insert(e);
         }
     }
@@ -272,7 +272,7 @@ impl Report {
     /// Records what became of one mail; a fatal failure is answered.
     fn outcome(
         &mut self,
-        found: Found,
+        found: &Found,
         result: Result<Stored, Failed>,
         refused: &mut RefusedDir,
         progress: &mut Progress,
