@@ -139,6 +139,8 @@ pub struct AdminState {
 }
 
 pub fn router(state: AdminState) -> Router {
+    // One mail per import request, at most the listener's limit.
+    let import_limit = DefaultBodyLimit::max(state.max_message_size + 1);
     let admin = Router::new()
         .route("/slots", get(slots))
         .route("/components", get(components).post(deploy))
@@ -153,7 +155,7 @@ pub fn router(state: AdminState) -> Router {
         .layer(DefaultBodyLimit::max(DEPLOY_LIMIT))
         .route(
             "/users/{username}/import",
-            post(import_mail).layer(DefaultBodyLimit::max(state.max_message_size + 1)),
+            post(import_mail).layer(import_limit),
         );
     Router::new()
         .nest("/admin", admin)
