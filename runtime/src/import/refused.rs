@@ -45,9 +45,9 @@ impl RefusedDir {
         self.count
     }
 
-    /// Records a refusal, keeping a copy of the message: `raw` when given, else the
-    /// bytes of an mbox message read again from its source. Answers where the copy is.
-    pub fn record(&mut self, refusal: &Refusal, raw: Option<&[u8]>) -> io::Result<Option<PathBuf>> {
+    /// Records a refusal, keeping a copy of an mbox message (of a known size) read
+    /// again from its source. Answers where the copy is.
+    pub fn record(&mut self, refusal: &Refusal) -> io::Result<Option<PathBuf>> {
         if self.list.is_none() {
             fs::create_dir_all(&self.dir)?;
             let mut list = BufWriter::new(File::create(self.dir.join("refused.tsv"))?);
@@ -55,13 +55,8 @@ impl RefusedDir {
             self.list = Some(list);
         }
         self.count += 1;
-        let copy = match (raw, &refusal.position, refusal.size) {
-            (Some(raw), position, _) => {
-                let path = self.copy_path(position);
-                fs::write(&path, raw)?;
-                Some(path)
-            }
-            (None, position @ Position::Mbox { path, offset, gzip }, Some(size)) if size > 0 => {
+        let copy = match (&refusal.position, refusal.size) {
+            (position @ Position::Mbox { path, offset, gzip }, Some(size)) if size > 0 => {
                 let to = self.copy_path(position);
                 match copy_range(path, *gzip, *offset, size, &to) {
                     Ok(()) => Some(to),

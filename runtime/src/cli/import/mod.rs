@@ -24,7 +24,7 @@ use crate::cli::Admin;
 use crate::config::Config;
 use crate::import::refused::RefusedDir;
 use crate::import::source::{self, SourceError};
-use crate::import::{Entry, Found, Refusal};
+use crate::import::{Entry, Found, Position, Refusal};
 use crate::node::Node;
 use progress::{Counts, Progress};
 use sink::{Failed, Sink, Stored};
@@ -49,6 +49,13 @@ pub struct ImportArgs {
     /// mbox files (plain or gzip), maildirs, folders of .eml files.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+/// What became of one mail handed to the sink.
+struct Done {
+    position: Position,
+    size: usize,
+    result: Result<Stored, Failed>,
 }
 
 /// What the reading thread hands over.
@@ -95,13 +102,16 @@ pub async fn run(args: ImportArgs, config: &Config) -> anyhow::Result<()> {
 async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Result<()> {
     let max = config.lmtp.max_message_size;
     let mut progress = Progress::new(estimate(&args.paths), args.progress_every.max(1));
-    let (tx, mut rx) = mpsc::channel::<Read>(4);
+    let (tx, mut rx) = mpsc::channel::<Read>(2);
     let paths = args.paths.clone();
     let reader = std::thread::spawn(move || read_all(&paths, max, &tx));
 
     let mut refused = RefusedDir::new(&config.data_dir);
     let mut report = Report::default();
-    let mut tasks: JoinSet<(Found, Result<Stored, Failed>)> = JoinSet::new();
+    let mut tasks: JoinSet<Done> = JoinSet::new();
+    // Bytes of the mail being stored: at most IN_FLIGHT mails, and no more than twice
+    // the largest mail's size together (one large mail always goes).
+    let mut in_flight = 0usize;
     let mut fatal = None;
     let mut accepted: HashSet<Uuid> = HashSet::new();
     // Digests of the mail read in this run (32 bytes a mail, not the mail).
@@ -110,44 +120,51 @@ async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Resul
     while let Some(read) = rx.recv().await {
         match read {
             Read::Entry(Entry::Mail(found)) => {
+                let size = found.raw.len();
                 // The same mail twice in the sources is stored once.
                 if !seen.insert(<[u8; 32]>::from(Sha256::digest(&found.raw))) {
-                    report.outcome(
-                        &found,
-                        Ok(Stored::Present),
-                        &mut refused,
-                        &mut progress,
-                        &mut accepted,
-                    )?;
+                    let done = Done {
+                        position: found.position,
+                        size,
+                        result: Ok(Stored::Present),
+                    };
+                    report.outcome(done, &mut refused, &mut progress, &mut accepted)?;
                     continue;
                 }
-                while tasks.len() >= IN_FLIGHT {
-                    if let Some(done) = tasks.join_next().await {
-                        let (found, result) = done?;
-                        if let Err(e) = report.outcome(
-                            &found,
-                            result,
-                            &mut refused,
-                            &mut progress,
-                            &mut accepted,
-                        ) {
-                            fatal = Some(e);
-                        }
+                while tasks.len() >= IN_FLIGHT || (!tasks.is_empty() && in_flight + size > 2 * max)
+                {
+                    let Some(done) = tasks.join_next().await else {
+                        break;
+                    };
+                    let done = done?;
+                    in_flight -= done.size;
+                    if let Err(e) = report.outcome(done, &mut refused, &mut progress, &mut accepted)
+                    {
+                        fatal = Some(e);
                     }
                 }
                 if fatal.is_some() {
                     break;
                 }
+                in_flight += size;
                 let sink = sink.clone();
                 tasks.spawn(async move {
-                    let result = sink
-                        .store(found.raw.clone(), &found.envelope_from, found.flags.clone())
-                        .await;
-                    (found, result)
+                    let Found {
+                        position,
+                        raw,
+                        envelope_from,
+                        flags,
+                    } = found;
+                    let result = sink.store(raw, &envelope_from, flags).await;
+                    Done {
+                        position,
+                        size,
+                        result,
+                    }
                 });
             }
             Read::Entry(Entry::Refused(refusal)) => {
-                report.refuse(&refusal, None, &mut refused, &mut progress)?;
+                report.refuse(&refusal, &mut refused, &mut progress)?;
             }
             Read::Entry(Entry::Note(note)) => {
                 progress.say(&note);
@@ -165,8 +182,7 @@ async fn import(args: &ImportArgs, config: &Config, sink: Sink) -> anyhow::Resul
         }
     }
     while let Some(done) = tasks.join_next().await {
-        let (found, result) = done?;
-        if let Err(e) = report.outcome(&found, result, &mut refused, &mut progress, &mut accepted) {
+        if let Err(e) = report.outcome(done?, &mut refused, &mut progress, &mut accepted) {
             fatal.get_or_insert(e);
         }
     }
@@ -272,14 +288,12 @@ impl Report {
     /// Records what became of one mail; a fatal failure is answered.
     fn outcome(
         &mut self,
-        found: &Found,
-        result: Result<Stored, Failed>,
+        done: Done,
         refused: &mut RefusedDir,
         progress: &mut Progress,
         accepted: &mut HashSet<Uuid>,
     ) -> Result<(), anyhow::Error> {
-        let bytes = found.raw.len() as u64;
-        match result {
+        match done.result {
             Ok(Stored::Imported(id)) => {
                 self.counts.read += 1;
                 self.counts.imported += 1;
@@ -290,31 +304,31 @@ impl Report {
                 self.counts.present += 1;
             }
             Err(Failed::Refused(reason)) => {
+                // Left in its source (its position says where).
                 let refusal = Refusal {
-                    position: found.position.clone(),
-                    size: Some(bytes),
+                    position: done.position,
+                    size: None,
                     reason,
                 };
-                self.refuse(&refusal, Some(&found.raw), refused, progress)?;
+                self.refuse(&refusal, refused, progress)?;
                 return Ok(());
             }
             Err(Failed::Fatal(e)) => return Err(e),
         }
-        progress.advance(&self.counts, bytes);
+        progress.advance(&self.counts, done.size as u64);
         Ok(())
     }
 
     fn refuse(
         &mut self,
         refusal: &Refusal,
-        raw: Option<&[u8]>,
         refused: &mut RefusedDir,
         progress: &mut Progress,
     ) -> anyhow::Result<()> {
         self.counts.read += 1;
         self.counts.refused += 1;
         let copy = refused
-            .record(refusal, raw)
+            .record(refusal)
             .with_context(|| format!("cannot write in {}", refused.dir().display()))?;
         let line = format!(
             "refused: {}: {}{}",
