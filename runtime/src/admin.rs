@@ -140,7 +140,7 @@ pub struct AdminState {
 
 pub fn router(state: AdminState) -> Router {
     // One mail per import request, at most the listener's limit.
-    let import_limit = DefaultBodyLimit::max(state.max_message_size + 1);
+    let cap = DefaultBodyLimit::max(state.max_message_size + 1);
     let admin = Router::new()
         .route("/slots", get(slots))
         .route("/components", get(components).post(deploy))
@@ -153,10 +153,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/users", post(add_user))
         .route("/pipeline", get(pipeline))
         .layer(DefaultBodyLimit::max(DEPLOY_LIMIT))
-        .route(
-            "/users/{username}/import",
-            post(import_mail).layer(import_limit),
-        );
+        .route("/users/{username}/import", post(import_mail).layer(cap));
     Router::new()
         .nest("/admin", admin)
         .route("/metrics", get(metrics))
