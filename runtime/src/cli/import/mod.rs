@@ -254,7 +254,11 @@ fn estimate(paths: &[PathBuf]) -> Option<u64> {
         use std::io::Read as _;
         use std::os::unix::fs::MetadataExt as _;
         let meta = std::fs::metadata(path).ok()?;
+        if meta.is_file() && depth > 0 {
+            return Some(meta.len());
+        }
         if meta.is_file() {
+            // A named file may be a gzip-compressed mbox, whose size says little.
             let mut magic = [0u8; 2];
             let gzip = std::fs::File::open(path)
                 .and_then(|mut f| f.read_exact(&mut magic))
