@@ -8,6 +8,11 @@
 //! - `GET  /admin/slots/{slot}/shadow` — the shadow report
 //! - `GET  /admin/quarantine` · `POST /admin/quarantine/{id}/replay`
 //! - `POST /admin/users` — `{"username", "password", "recovery_email"?}`
+//! - `POST /admin/users/{username}/import?read=&answered=&flagged=&date=&from=` — one raw
+//!   mail as the body (at most `[lmtp] max_message_size`, else 413), imported for the user
+//!   (`caliopen import`): `{"outcome": "imported", "delivery"}` or
+//!   `{"outcome": "present", "message"}`
+//! - `GET  /admin/pipeline` — `{"pending", "quarantined", "index_backlog"}`
 //! - `GET  /metrics` — Prometheus text, unauthenticated (keep the listener private)
 //! - `GET  /health` — whether the critical parts run: `{"status": "ok"}` (200), or
 //!   `{"status": "unhealthy", "unhealthy": [{"component", "reason"}]}` (503);
@@ -24,12 +29,13 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
+use caliopen_core::delivery::{ImportOutcome, ImportedMail};
 use caliopen_core::service::users::NewUser;
 use caliopen_core::{Core, CoreError};
 use serde::Deserialize;
@@ -128,9 +134,13 @@ pub struct AdminState {
     pub registry: Arc<Registry>,
     pub engine: Arc<WasmEngine>,
     pub token: Arc<str>,
+    /// The largest mail taken (the LMTP listener's limit), for imports.
+    pub max_message_size: usize,
 }
 
 pub fn router(state: AdminState) -> Router {
+    // One mail per import request, at most the listener's limit.
+    let cap = DefaultBodyLimit::max(state.max_message_size + 1);
     let admin = Router::new()
         .route("/slots", get(slots))
         .route("/components", get(components).post(deploy))
@@ -141,7 +151,9 @@ pub fn router(state: AdminState) -> Router {
         .route("/quarantine", get(quarantine))
         .route("/quarantine/{id}/replay", post(replay))
         .route("/users", post(add_user))
-        .layer(DefaultBodyLimit::max(DEPLOY_LIMIT));
+        .route("/pipeline", get(pipeline))
+        .layer(DefaultBodyLimit::max(DEPLOY_LIMIT))
+        .route("/users/{username}/import", post(import_mail).layer(cap));
     Router::new()
         .nest("/admin", admin)
         .route("/metrics", get(metrics))
@@ -352,6 +364,69 @@ async fn add_user(
     Ok(Json(
         json!({ "user_id": user.id, "username": user.username, "address": user.local_identity }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    read: bool,
+    #[serde(default)]
+    answered: bool,
+    #[serde(default)]
+    flagged: bool,
+    /// The date the source gave (an mbox `From ` line), RFC 3339.
+    date: Option<chrono::DateTime<chrono::Utc>>,
+    /// The envelope sender the source gave.
+    #[serde(default)]
+    from: String,
+}
+
+async fn import_mail(
+    State(s): State<AdminState>,
+    h: HeaderMap,
+    Path(username): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> AdminResult {
+    check(&s, &h)?;
+    let raw = body.map_err(|e| AdminError(e.status(), e.body_text()))?;
+    if raw.len() > s.max_message_size {
+        return Err(AdminError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("over the size limit of {} bytes", s.max_message_size),
+        ));
+    }
+    if raw.is_empty() {
+        return Err(AdminError(StatusCode::BAD_REQUEST, "an empty mail".into()));
+    }
+    let recipient = s.core.import_recipient(&username).await?;
+    let flags = ImportedMail {
+        source_date: q.date,
+        read: q.read,
+        answered: q.answered,
+        flagged: q.flagged,
+    };
+    Ok(Json(
+        match s
+            .core
+            .import_mail(&recipient, raw.to_vec(), &q.from, flags)
+            .await?
+        {
+            ImportOutcome::Accepted(id) => json!({ "outcome": "imported", "delivery": id }),
+            ImportOutcome::AlreadyPresent(id) => json!({ "outcome": "present", "message": id }),
+        },
+    ))
+}
+
+async fn pipeline(State(s): State<AdminState>, h: HeaderMap) -> AdminResult {
+    check(&s, &h)?;
+    let stats = s.core.pipeline_stats().await?;
+    Ok(Json(json!({
+        "pending": stats.pending,
+        "quarantined": stats.quarantined,
+        "index_backlog": stats.index_backlog,
+    })))
 }
 
 async fn health(State(s): State<AdminState>) -> Response {

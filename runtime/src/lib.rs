@@ -14,11 +14,14 @@
 //!   `outbound` export.
 //! - [`convert`]: WIT types to core types and back; generated types stop there.
 //! - [`cli`]: the `caliopen` command line (local, or through the admin API).
+//! - [`import`]: reading mailbox exports (mbox, maildir, `.eml` folders) for `caliopen import`.
 //! - [`config`]: the TOML configuration with `CALIOPEN_*` overrides.
 //! - [`registry`]: deployments: deploy, activate, rollback, shadow, restore at start.
 //! - [`admin`]: the admin HTTP API and `/metrics`.
 //! - [`storage`]: the configured backends per storage role, opened and closed.
-//! - [`server`]: `caliopen serve`: storage, core, pipeline, LMTP and HTTP listeners.
+//! - [`node`]: a node without listeners: storage, core, components, delivery workers
+//!   and indexer (what `serve` listens over, and what `import` runs on a stopped server).
+//! - [`server`]: `caliopen serve`: a [`node`] with the LMTP and HTTP listeners.
 //! - [`http`]: the HTTP listeners' accept loop: connection caps, header and idle timeouts.
 //! - [`lmtp`]: the LMTP listener, `caliopen-smtp`'s inbound server with its spool in the
 //!   data directory.
@@ -33,7 +36,9 @@ pub mod config;
 pub mod convert;
 pub mod host;
 pub mod http;
+pub mod import;
 pub mod lmtp;
+pub mod node;
 pub mod outbound;
 pub mod parts;
 pub mod pipeline;

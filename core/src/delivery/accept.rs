@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::express::Arrival as Announced;
+use super::import::ImportedMail;
 use super::port::Arrival;
 use crate::blob_refs::add_ref;
 use crate::codec::encode;
@@ -41,6 +42,9 @@ pub struct PendingDelivery {
     #[serde(default)]
     pub client: Option<SmtpClient>,
     pub received_at: DateTime<Utc>,
+    /// Set for mail brought in by an import, with what its source said about it.
+    #[serde(default)]
+    pub import: Option<ImportedMail>,
     pub attempts: u32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -61,9 +65,16 @@ impl PendingDelivery {
     /// How the mail arrived, for the mail processor.
     pub fn arrival(&self) -> Arrival {
         Arrival {
-            received_at: self.received_at,
+            // Imported mail was received when its source says (an mbox From line),
+            // which the broker takes for a mail without a Date.
+            received_at: self
+                .import
+                .as_ref()
+                .and_then(|i| i.source_date)
+                .unwrap_or(self.received_at),
             mail_from: self.envelope_from.clone(),
             client: self.client.as_ref().map(|c| (c.ip, c.helo.clone())),
+            imported: self.import.is_some(),
         }
     }
 }
@@ -129,6 +140,20 @@ impl Core {
         client: Option<SmtpClient>,
         recipients: &[Recipient],
     ) -> CoreResult<Vec<Uuid>> {
+        self.accept(raw, envelope_from, client, recipients, None)
+            .await
+    }
+
+    /// The one acceptance: the raw mail and its pending deliveries, durably, then the
+    /// workers are woken. `import` marks mail brought in by an import.
+    pub(crate) async fn accept(
+        &self,
+        raw: BlobSource,
+        envelope_from: &str,
+        client: Option<SmtpClient>,
+        recipients: &[Recipient],
+        import: Option<ImportedMail>,
+    ) -> CoreResult<Vec<Uuid>> {
         let client = client.map(|mut c| {
             if c.helo.len() > MAX_HELO {
                 let mut end = MAX_HELO;
@@ -174,6 +199,7 @@ impl Core {
                     envelope_from: envelope_from.clone(),
                     client: client.clone(),
                     received_at,
+                    import: import.clone(),
                     attempts: 0,
                     next_attempt_at: received_at,
                     last_error: None,

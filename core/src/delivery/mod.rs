@@ -12,17 +12,21 @@
 //!    keeps one user's backlog from holding back the other users' new mail.
 //! 3. [`store`]: the processed message, its discussion, counters, outbox entry and
 //!    notification are written in one batch that also removes the pending delivery.
-//! 4. Failures are retried with exponential backoff, then [`quarantine`]d with
+//! 4. [`import`]: mail brought in from a mailbox export takes the same path, with
+//!    the read and answered flags and the date its source gave.
+//! 5. Failures are retried with exponential backoff, then [`quarantine`]d with
 //!    their reason, never dropped; an operator can list and replay them.
 
 pub mod accept;
 pub(crate) mod express;
+pub mod import;
 pub mod port;
 pub mod quarantine;
 pub mod store;
 pub mod worker;
 
 pub use accept::{PendingDelivery, Recipient, SmtpClient};
+pub use import::{ImportOutcome, ImportedMail};
 pub use port::{
     Arrival, InboundMessage, MailProcessor, MergedVerdict, ProcessedMail, ProcessingError,
 };

@@ -70,6 +70,9 @@ pub struct Arrival {
     /// The SMTP client (its address and HELO name) when it spoke to us directly;
     /// none behind an MTA (LMTP), whose own `Received` field names the client.
     pub client: Option<(IpAddr, String)>,
+    /// Brought in by an import: old mail, whose senders are not checked against
+    /// today's DNS (keys rotated, records changed since it was received).
+    pub imported: bool,
 }
 
 /// Turns a raw mail into a processed message for one user.

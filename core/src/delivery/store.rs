@@ -1,9 +1,10 @@
 //! Turning a processed mail into a stored message, in one batch.
 
 use caliopen_storage_traits::search::{Document, IndexOp};
-use caliopen_storage_traits::{Batch, Scope};
+use caliopen_storage_traits::{Batch, BlobId, Scope};
 use uuid::Uuid;
 
+use super::import::Placed;
 use super::{PendingDelivery, ProcessedMail};
 use crate::blob_refs::Releases;
 use crate::codec::{Key, decode, encode};
@@ -13,7 +14,7 @@ use crate::index::outbox;
 use crate::model::discussion::{discussion_id, discussion_key};
 use crate::model::message::Qualification;
 use crate::model::notification::TtlClass;
-use crate::model::tag::{TAG_INBOX, TAG_SPAM};
+use crate::model::tag::{TAG_IMPORTANT, TAG_INBOX, TAG_SPAM};
 use crate::model::user::UserStatus;
 use crate::model::{Discussion, Message, Notification};
 use crate::tables::{
@@ -68,11 +69,15 @@ impl Core {
         &self,
         pending: &PendingDelivery,
     ) -> CoreResult<Option<Uuid>> {
-        let key = pending.raw.0.as_bytes();
+        self.message_for_blob(pending.user_id, &pending.raw.0).await
+    }
+
+    /// The user's message made of the raw mail `blob`, if any.
+    pub async fn message_for_blob(&self, user_id: Uuid, blob: &BlobId) -> CoreResult<Option<Uuid>> {
         let found = self
             .stores()
             .records
-            .get(RAW_INDEX, Scope::User(pending.user_id), key)
+            .get(RAW_INDEX, Scope::User(user_id), blob.as_bytes())
             .await?;
         Ok(found.and_then(|v| Uuid::from_slice(&v).ok()))
     }
@@ -119,6 +124,7 @@ impl Core {
         } = processed;
 
         let date_insert = now();
+        let placed = Placed::of(pending, inbound.date, date_insert);
         let mut participants = inbound.participants;
         for p in &mut participants {
             p.contact_ids = self
@@ -132,17 +138,20 @@ impl Core {
         };
         let mut tags = verdict.tags;
         tags.push(if verdict.is_spam { TAG_SPAM } else { TAG_INBOX }.to_owned());
+        if placed.flagged {
+            tags.push(TAG_IMPORTANT.to_owned());
+        }
         tags.sort();
         tags.dedup();
         let message = Message {
-            id: Uuid::now_v7(),
+            id: placed.id,
             user_id: pending.user_id,
             discussion_id: discussion_id(&key),
             protocol: "email".into(),
             subject: inbound.subject,
-            date: inbound.date.unwrap_or(pending.received_at),
+            date: placed.date,
             date_insert,
-            date_sort: date_insert,
+            date_sort: placed.date_sort,
             participants,
             body_plain: inbound.body_plain,
             body_html: inbound.body_html,
@@ -153,9 +162,9 @@ impl Core {
             pi: verdict.pi,
             privacy_features: inbound.privacy_features,
             tags,
-            is_unread: true,
+            is_unread: placed.unread,
             is_draft: false,
-            is_answered: false,
+            is_answered: placed.answered,
             is_received: true,
             raw_msg_id: Some(pending.raw.0.to_string()),
             user_identities: vec![pending.identity_id],
@@ -185,20 +194,24 @@ impl Core {
             date_insert,
         )
         .await?;
-        batch
-            .add(COUNTERS, scope, counter::MESSAGES, 1)
-            .add(COUNTERS, scope, counter::UNREAD, 1);
+        batch.add(COUNTERS, scope, counter::MESSAGES, 1);
+        if message.is_unread {
+            batch.add(COUNTERS, scope, counter::UNREAD, 1);
+        }
         outbox(
             &mut batch,
             &IndexOp::Upsert(Document::Message(message_document(&message))),
         );
-        let notification = new_message_notification(&message);
-        batch.put(
-            NOTIFICATIONS,
-            scope,
-            notification.id.as_bytes().to_vec(),
-            encode(&notification),
-        );
+        // Imported mail is old mail: no new-mail notification for it.
+        if pending.import.is_none() {
+            let notification = new_message_notification(&message);
+            batch.put(
+                NOTIFICATIONS,
+                scope,
+                notification.id.as_bytes().to_vec(),
+                encode(&notification),
+            );
+        }
         records.write(batch).await?;
         self.wake_indexer();
         Ok(Stored::New(id))

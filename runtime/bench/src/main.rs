@@ -21,6 +21,8 @@
 //!
 //! The scenarios, in the order of `caliopen-bench --help`:
 //! - [`ingest`]: Caliopen against Dovecot over LMTP, up to stored and indexed.
+//! - [`import`]: `caliopen import` of an mbox against LMTP ingest of the same mails and
+//!   Dovecot's `doveadm import`.
 //! - [`chain`]: the component chain in Wasm against the same crates native.
 //! - [`runtime`]: instantiation, call overhead, deploy, memory per instance.
 //! - [`api`]: insert rate, then list and search latency under `wrk` on 100k messages.
@@ -35,6 +37,7 @@
 mod api;
 mod chain;
 mod corpus;
+mod import;
 mod ingest;
 mod lmtp;
 mod memory;

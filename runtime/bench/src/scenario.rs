@@ -22,6 +22,7 @@ pub trait Scenario: Sync {
 pub fn all() -> Vec<&'static dyn Scenario> {
     vec![
         &crate::ingest::Ingest,
+        &crate::import::Import,
         &crate::chain::Chain,
         &crate::runtime::Runtime,
         &crate::api::Api,
@@ -51,9 +52,19 @@ impl Context {
         })
     }
 
-    /// `../shared/corpus` beside the repository, where the project's tests find it.
+    /// The corpus where the project's tests find it (`cargo xtask test`): `CALIOPEN_CORPUS`,
+    /// else `shared/corpus` beside the repository or beside one of its parent folders (a
+    /// git worktree in a folder of worktrees), else `../shared/corpus` (reported missing).
     pub fn corpus_dir(&self) -> PathBuf {
-        self.root.join("../shared/corpus")
+        if let Some(dir) = std::env::var_os("CALIOPEN_CORPUS") {
+            return PathBuf::from(dir);
+        }
+        self.root
+            .ancestors()
+            .skip(1)
+            .map(|a| a.join("shared/corpus"))
+            .find(|d| d.is_dir())
+            .unwrap_or_else(|| self.root.join("../shared/corpus"))
     }
 }
 

@@ -3,6 +3,7 @@
 //! open the store directly otherwise; the output is the same either way.
 
 mod component;
+mod import;
 mod remote;
 mod user;
 
@@ -49,6 +50,8 @@ pub enum Command {
     Component(component::ComponentCommand),
     /// Rebuild the search index from the stored records (server stopped).
     Reindex,
+    /// Import mail: mbox files (plain or gzip), maildirs, folders of .eml files.
+    Import(import::ImportArgs),
     /// Deliveries that could not be processed.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
@@ -84,6 +87,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             local(&config, |core| async move { reindex(core).await }).await
         }
         Command::Quarantine(cmd) => with_target(&config, |t| quarantine(cmd, t)).await,
+        Command::Import(args) => import::run(args, &config).await,
     }
 }
 

@@ -47,7 +47,33 @@ impl Admin {
         }
     }
 
-    fn agent() -> ureq::Agent {
+    /// Posts raw bytes with one agent (its connections kept alive across calls):
+    /// the answer, or the status and error text the API answered.
+    pub fn post_bytes(
+        &self,
+        agent: &ureq::Agent,
+        path: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<Result<Value, (u16, String)>> {
+        let mut response = agent
+            .post(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .content_type("application/octet-stream")
+            .send(bytes)
+            .context("the admin API did not answer")?;
+        let status = response.status();
+        let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+        Ok(if status.is_success() {
+            Ok(body)
+        } else {
+            Err((
+                status.as_u16(),
+                body["error"].as_str().unwrap_or("no detail").to_owned(),
+            ))
+        })
+    }
+
+    pub fn agent() -> ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(600)))

@@ -6,40 +6,25 @@
 use crate::common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use common::inproc::InProcess;
 
-/// The shared corpus: `CALIOPEN_CORPUS`, else `../shared/corpus` from the workspace
-/// root. The test fails when it is absent; `cargo xtask test` lists it as skipped then.
+/// The corpus's mail files (`common::mailbox::corpus_root`).
 fn corpus_files() -> Vec<PathBuf> {
-    let root = std::env::var_os("CALIOPEN_CORPUS")
-        .map_or_else(|| common::root().join("../shared/corpus"), PathBuf::from);
-    assert!(
-        root.is_dir(),
-        "the shared corpus is absent at {}: set CALIOPEN_CORPUS to its folder",
-        root.display()
-    );
-    let mut files = Vec::new();
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>, filter: &dyn Fn(&Path) -> bool) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out, filter);
-            } else if filter(&p) {
-                out.push(p);
-            }
-        }
-    }
-    walk(&root.join("rspamd"), &mut files, &|p| {
+    let root = common::mailbox::corpus_root();
+    let mut files = common::mailbox::files_under(&root.join("rspamd"), &|p| {
         p.extension().is_some_and(|e| e == "eml")
     });
-    walk(&root.join("caliopen/mbox"), &mut files, &|_| true);
-    walk(&root.join("caliopen/raw_emails"), &mut files, &|_| true);
+    files.extend(common::mailbox::files_under(
+        &root.join("caliopen/mbox"),
+        &|_| true,
+    ));
+    files.extend(common::mailbox::files_under(
+        &root.join("caliopen/raw_emails"),
+        &|_| true,
+    ));
     files.sort();
     files
 }

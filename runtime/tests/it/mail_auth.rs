@@ -123,6 +123,7 @@ async fn deliver(
         received_at: chrono::Utc::now(),
         mail_from: "alice@example.org".into(),
         client: Some((client.parse().unwrap(), "mail.example.org".into())),
+        imported: false,
     };
     pipeline
         .process_arrival(context, Arc::new(raw), &arrival)

@@ -18,6 +18,8 @@ mod hostile_edges;
 mod hostile_headers;
 mod hot_swap;
 mod http_listener;
+mod import;
+mod import_corpus;
 mod interpreted;
 mod large_mail;
 mod mail_auth;

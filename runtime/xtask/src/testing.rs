@@ -37,7 +37,7 @@ struct Input {
 const INPUTS: &[Input] = &[
     Input {
         name: "the shared corpus",
-        filter: "test(/^corpus::/) | binary_id(caliopen-qualifier-spam::corpus)",
+        filter: "test(/^corpus::/) | test(/^import_corpus::/) | binary_id(caliopen-qualifier-spam::corpus)",
         ignored: false,
         present: |corpus| corpus.is_some(),
         how: "put it at ../shared/corpus beside the repository, or set CALIOPEN_CORPUS",

@@ -1,6 +1,10 @@
 //! Imports: `POST /v2/imports`, contacts from a vCard file (multipart field
 //! `file`). Every card becomes a contact or says why it did not; a file from
 //! which no contact could be made is `422`.
+//!
+//! Mail is not taken here: the original specification and web client send vCard
+//! files only. An mbox (plain or gzip-compressed) is refused with `422` naming the
+//! operator's `caliopen import` (docs/import.md).
 
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
@@ -51,6 +55,15 @@ async fn import(
             "multipart field `{FIELD}` (the vCard file) is required"
         ))
     })?;
+    if data.starts_with(b"From ") || data.starts_with(&[0x1f, 0x8b]) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable",
+            "this endpoint imports contacts from a vCard file; mail (an mbox) is imported by \
+             the operator with `caliopen import`"
+                .to_owned(),
+        ));
+    }
     let report = state.core.import_vcards(caller.user_id(), &data).await?;
     if report.created() == 0 {
         return Err(ApiError::new(

@@ -127,3 +127,19 @@ async fn bad_imports_are_typed() {
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_mbox_is_refused_with_the_command_that_imports_mail() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let mbox = b"From bob@example.org Mon Jan  1 00:00:00 2001\nSubject: hi\n\nhello\n\n";
+    let res = app
+        .post("/api/v2/imports")
+        .auth(&alice)
+        .multipart("file", "mail.mbox", "application/mbox", mbox)
+        .send()
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.json();
+    assert!(body.to_string().contains("caliopen import"), "{body}");
+}

@@ -83,22 +83,7 @@ impl Caliopen {
             procs::free_port()?,
             procs::free_port()?,
         );
-        let command = |args: &[&str]| {
-            let mut cmd = Command::new(bin);
-            // Only our overrides: a CALIOPEN_* variable of the caller's shell would change the run.
-            for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("CALIOPEN_")) {
-                cmd.env_remove(k);
-            }
-            cmd.arg("--config")
-                .arg(config)
-                .args(args)
-                .env("CALIOPEN_DATA_DIR", dir.join("data"))
-                .env("CALIOPEN_LISTEN__LMTP", lmtp.to_string())
-                .env("CALIOPEN_LISTEN__HTTP", http.to_string())
-                .env("CALIOPEN_LISTEN__ADMIN", admin.to_string())
-                .env("CALIOPEN_CORE__DEFAULT_DOMAIN", DOMAIN);
-            cmd
-        };
+        let command = |args: &[&str]| command(bin, config, dir, (lmtp, http, admin), args);
         for user in users {
             add_user(command(&["user", "add", user, "--password-stdin"]), user)?;
         }
@@ -185,7 +170,33 @@ impl Caliopen {
     }
 }
 
-fn add_user(mut cmd: Command, user: &str) -> anyhow::Result<()> {
+/// `caliopen <args>` with the project's configuration and only our overrides: the data
+/// directory `<dir>/data`, the listeners, the mail domain (a `CALIOPEN_*` variable of
+/// the caller's shell would change the run).
+pub fn command(
+    bin: &Path,
+    config: &Path,
+    dir: &Path,
+    (lmtp, http, admin): (SocketAddr, SocketAddr, SocketAddr),
+    args: &[&str],
+) -> Command {
+    let mut cmd = Command::new(bin);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("CALIOPEN_")) {
+        cmd.env_remove(k);
+    }
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .env("CALIOPEN_DATA_DIR", dir.join("data"))
+        .env("CALIOPEN_LISTEN__LMTP", lmtp.to_string())
+        .env("CALIOPEN_LISTEN__HTTP", http.to_string())
+        .env("CALIOPEN_LISTEN__ADMIN", admin.to_string())
+        .env("CALIOPEN_CORE__DEFAULT_DOMAIN", DOMAIN);
+    cmd
+}
+
+/// Creates `user` with `cmd` (`caliopen user add <user> --password-stdin`).
+pub fn add_user(mut cmd: Command, user: &str) -> anyhow::Result<()> {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

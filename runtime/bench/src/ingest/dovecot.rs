@@ -144,6 +144,44 @@ impl Dovecot {
             .collect()
     }
 
+    /// `doveadm import` of the mbox `file` into `user`'s INBOX (the anchor of the import
+    /// scenario); the mbox is copied under the run's folder, readable by the mail user.
+    /// Answers the wall time and the command's peak resident memory (MiB).
+    pub fn import_mbox(&self, user: &str, file: &Path) -> anyhow::Result<(Duration, Option<f64>)> {
+        let (_, _, uid, gid) = identities()?;
+        let src = self.mail.with_file_name("import-src");
+        std::fs::create_dir_all(&src)?;
+        let mbox = src.join("inbox.mbox");
+        std::fs::copy(file, &mbox)?;
+        for p in [&src, &mbox] {
+            std::os::unix::fs::chown(p, Some(uid), Some(gid)).context("chown the mbox")?;
+        }
+        let location = format!("mbox:{}:INBOX={}", src.display(), mbox.display());
+        let mut cmd = Command::new("doveadm");
+        cmd.arg("-c")
+            .arg(&self.conf)
+            .args(["import", "-u", user, &location, "", "all"]);
+        let start = std::time::Instant::now();
+        let mut child = cmd.spawn().context("cannot run doveadm import")?;
+        let mut peak = None;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if let Some(p) = crate::sys::peak_rss_mib(child.id()) {
+                peak = Some(p);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        if !status.success() {
+            bail!(
+                "doveadm import failed ({status}); see {}",
+                self.conf.with_file_name("dovecot.log").display()
+            );
+        }
+        Ok((start.elapsed(), peak))
+    }
+
     /// Mail files in every maildir (`new` and `cur`).
     pub fn stored_files(&self) -> anyhow::Result<u64> {
         let mut n = 0;

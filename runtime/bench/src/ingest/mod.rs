@@ -12,7 +12,7 @@
 //! components, which say where its time goes.
 
 pub(crate) mod caliopen;
-mod dovecot;
+pub(crate) mod dovecot;
 mod report;
 
 pub(crate) use caliopen::parse_metrics;
@@ -209,12 +209,12 @@ fn add_version(versions: &mut Vec<(String, String)>, name: &str, get: impl FnOnc
 }
 
 /// One run: a server, a concurrency, a fresh data directory.
-struct Run<'a> {
-    args: &'a IngestArgs,
-    connections: usize,
-    users: &'a [String],
-    corpus: Arc<Corpus>,
-    dir: &'a std::path::Path,
+pub(crate) struct Run<'a> {
+    pub args: &'a IngestArgs,
+    pub connections: usize,
+    pub users: &'a [String],
+    pub corpus: Arc<Corpus>,
+    pub dir: &'a std::path::Path,
 }
 
 impl Run<'_> {
@@ -260,7 +260,11 @@ pub(crate) fn drive(
     })
 }
 
-fn run_caliopen(run: &Run<'_>, ctx: &Context, bin: &std::path::Path) -> anyhow::Result<Outcome> {
+pub(crate) fn run_caliopen(
+    run: &Run<'_>,
+    ctx: &Context,
+    bin: &std::path::Path,
+) -> anyhow::Result<Outcome> {
     let args = run.args;
     let config = args
         .config

@@ -50,5 +50,6 @@ pub fn manifest(dir: &str) -> caliopen_runtime::wasm::Manifest {
 
 pub mod drills;
 pub mod inproc;
+pub mod mailbox;
 pub mod node;
 pub mod relay;
