@@ -20,38 +20,6 @@ fn client_get<'a>(app: &'a TestApp, who: &Session, uri: &str) -> common::Call<'a
         .header("x-caliopen-pi", "0;100")
 }
 
-/// JavaScript truthiness, as `calcObjectForPatch` tests values.
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(_) => true,
-    }
-}
-
-/// `web/services/api-patch/index.js`, `calcObjectForPatch(newObj, previousObj)`:
-/// for every key whose values differ, the new value when truthy, and the
-/// previous one in `current_state` when truthy.
-fn calc_object_for_patch(new: &Map<String, Value>, previous: &Map<String, Value>) -> Value {
-    let mut out = Map::new();
-    let mut state = Map::new();
-    for key in new.keys().chain(previous.keys()) {
-        let (n, p) = (new.get(key), previous.get(key));
-        if n == p {
-            continue;
-        }
-        if truthy(n) {
-            out.insert(key.clone(), n.cloned().unwrap_or_default());
-        }
-        if truthy(p) {
-            state.insert(key.clone(), p.cloned().unwrap_or_default());
-        }
-    }
-    out.insert("current_state".into(), Value::Object(state));
-    Value::Object(out)
-}
-
 /// The client's draft payload (`web/modules/draftMessage/models.ts`,
 /// `mapDraftMessageFormDataToMessage`).
 fn draft_payload(
@@ -258,7 +226,7 @@ async fn web_client_reply_session() {
         &json!(synced),
         "Yes, I am here.",
     );
-    let patch = calc_object_for_patch(&edited, stored.as_object().unwrap());
+    let patch = common::web_client_patch(&Value::Object(edited), &stored);
     assert!(
         patch.get("body").is_some() && patch["current_state"].get("is_draft").is_some(),
         "{patch}"

@@ -9,36 +9,7 @@ use crate::common;
 
 use axum::http::StatusCode;
 use common::{Session, TestApp};
-use serde_json::{Map, Value, json};
-
-/// `web/services/api-patch/index.js` `calcObjectForPatch`: for each top-level
-/// property that differs, the new value when it is truthy, and the previous
-/// one in `current_state` when it is truthy.
-fn calc_object_for_patch(new: &Value, previous: &Value) -> Value {
-    let truthy = |v: Option<&Value>| match v {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
-        Some(_) => true,
-    };
-    let (new, previous) = (new.as_object().unwrap(), previous.as_object().unwrap());
-    let mut patch = Map::new();
-    let mut state = Map::new();
-    for key in new.keys().chain(previous.keys()) {
-        let (n, p) = (new.get(key), previous.get(key));
-        if n == p {
-            continue;
-        }
-        if truthy(n) {
-            patch.insert(key.clone(), n.unwrap().clone());
-        }
-        if truthy(p) {
-            state.insert(key.clone(), p.unwrap().clone());
-        }
-    }
-    patch.insert("current_state".into(), Value::Object(state));
-    Value::Object(patch)
-}
+use serde_json::json;
 
 /// The headers `web/services/api-client/index.ts` adds to every call.
 fn client_call<'a>(call: common::Call<'a>, who: &Session) -> common::Call<'a> {
@@ -129,7 +100,7 @@ async fn web_client_signs_in_from_a_new_browser_and_edits_its_account() {
         .await
         .assert_status(StatusCode::OK)
         .json();
-    let unchanged = calc_object_for_patch(&settings, &settings);
+    let unchanged = common::web_client_patch(&settings, &settings);
     assert_eq!(unchanged, json!({"current_state": {}}));
     client_call(app.patch("/api/v1/settings"), &alice)
         .json(&unchanged)
@@ -148,7 +119,7 @@ async fn web_client_signs_in_from_a_new_browser_and_edits_its_account() {
     assert_eq!(contact["additional_name"], "");
     let mut edited = contact.clone();
     edited["additional_name"] = json!("Jane");
-    let patch = calc_object_for_patch(&edited, &contact);
+    let patch = common::web_client_patch(&edited, &contact);
     assert_eq!(
         patch,
         json!({"additional_name": "Jane", "current_state": {}})

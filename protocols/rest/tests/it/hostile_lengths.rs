@@ -103,15 +103,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await
         .assert_status(StatusCode::OK),
     );
-    let identity = app
-        .get("/api/v2/identities/locals")
-        .auth(&alice)
-        .send()
-        .await
-        .json()["local_identities"][0]["identity_id"]
-        .as_str()
-        .expect("a local identity")
-        .to_owned();
+    let identity = app.local_identity(&alice).await;
     let draft_id = created(
         post(
             "/api/v1/messages",

@@ -10,23 +10,9 @@ use axum::http::StatusCode;
 use common::{Session, TestApp};
 use serde_json::{Value, json};
 
-async fn identity(app: &TestApp, who: &Session) -> String {
-    let body = app
-        .get("/api/v2/identities/locals")
-        .auth(who)
-        .send()
-        .await
-        .assert_status(StatusCode::OK)
-        .json();
-    body["local_identities"][0]["identity_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// `POST /api/v1/messages` with `body`, the user's identity added.
 async fn post_draft(app: &TestApp, who: &Session, mut body: Value) -> common::TestResponse {
-    body["user_identities"] = json!([identity(app, who).await]);
+    body["user_identities"] = json!([app.local_identity(who).await]);
     app.post("/api/v1/messages")
         .auth(who)
         .json(&body)

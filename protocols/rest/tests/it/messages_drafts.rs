@@ -8,23 +8,9 @@ use axum::http::StatusCode;
 use common::{Session, TestApp};
 use serde_json::{Value, json};
 
-async fn identity(app: &TestApp, who: &Session) -> String {
-    let body = app
-        .get("/api/v2/identities/locals")
-        .auth(who)
-        .send()
-        .await
-        .assert_status(StatusCode::OK)
-        .json();
-    body["local_identities"][0]["identity_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A draft to `to`; answers its `/api/v2/messages/{id}` location.
 async fn draft(app: &TestApp, who: &Session, to: &str, subject: &str) -> String {
-    let identity = identity(app, who).await;
+    let identity = app.local_identity(who).await;
     let res = app
         .post("/api/v1/messages")
         .auth(who)
@@ -116,7 +102,7 @@ async fn draft_create_patch_and_delete() {
 async fn bad_drafts_are_refused_with_the_field() {
     let app = TestApp::new().await;
     let alice = app.user("alice").await;
-    let identity = identity(&app, &alice).await;
+    let identity = app.local_identity(&alice).await;
     for (body, needle) in [
         (json!({"subject": "no identity"}), "user_identities"),
         (json!({"user_identities": ["nope"]}), "user_identities[0]"),
@@ -242,7 +228,7 @@ async fn send_turns_the_draft_into_a_queued_message() {
         .await
         .assert_status(StatusCode::CONFLICT);
     // A draft without recipients cannot be sent.
-    let identity = identity(&app, &alice).await;
+    let identity = app.local_identity(&alice).await;
     let res = app
         .post("/api/v1/messages")
         .auth(&alice)
@@ -437,7 +423,7 @@ async fn another_users_drafts_and_attachments_are_not_found() {
         .await
         .assert_status(not_found);
     // Alice's identity is not found for Bob.
-    let alices = identity(&app, &alice).await;
+    let alices = app.local_identity(&alice).await;
     app.post("/api/v1/messages")
         .auth(&bob)
         .json(&json!({"user_identities": [alices], "subject": "x"}))

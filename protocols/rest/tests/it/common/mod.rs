@@ -374,3 +374,52 @@ impl TestApp {
         location.rsplit('/').next().unwrap().to_owned()
     }
 }
+
+/// `web/services/api-patch/index.js` `calcObjectForPatch` of the original web client:
+/// for each top-level property that differs, the new value when it is truthy, and
+/// the previous one in `current_state` when it is truthy.
+pub fn web_client_patch(new: &Value, previous: &Value) -> Value {
+    let truthy = |v: Option<&Value>| match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Some(_) => true,
+    };
+    let (new, previous) = (
+        new.as_object().expect("an object"),
+        previous.as_object().expect("an object"),
+    );
+    let mut patch = serde_json::Map::new();
+    let mut state = serde_json::Map::new();
+    for key in new.keys().chain(previous.keys()) {
+        let (n, p) = (new.get(key), previous.get(key));
+        if n == p {
+            continue;
+        }
+        if truthy(n) {
+            patch.insert(key.clone(), n.cloned().unwrap_or_default());
+        }
+        if truthy(p) {
+            state.insert(key.clone(), p.cloned().unwrap_or_default());
+        }
+    }
+    patch.insert("current_state".into(), Value::Object(state));
+    Value::Object(patch)
+}
+
+impl TestApp {
+    /// The id of `who`'s local identity.
+    pub async fn local_identity(&self, who: &Session) -> String {
+        let body = self
+            .get("/api/v2/identities/locals")
+            .auth(who)
+            .send()
+            .await
+            .assert_status(StatusCode::OK)
+            .json();
+        body["local_identities"][0]["identity_id"]
+            .as_str()
+            .expect("a local identity")
+            .to_owned()
+    }
+}
