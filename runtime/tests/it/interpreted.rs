@@ -40,32 +40,42 @@ fn manifest_text(folder: &str) -> String {
 
 /// Puts the precompiled artefact of every interpreted guest in the tests' shared cache
 /// (compiled by an engine with the nodes' settings, by the first test that needs it).
+/// Each guest has a lock of its own: the tests that start together compile the three
+/// side by side, each taking a guest no other holds, then wait for the rest.
 fn artefacts() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        let _compiling = common::lock_shared_cache();
         let engine = WasmEngine::new(&EngineSettings::default()).unwrap();
-        for (folder, artefact) in [PYTHON, JS, PROBE] {
-            let manifest = Manifest::parse(&manifest_text(folder)).unwrap();
-            LoadedComponent::load(
-                &engine,
-                manifest,
-                &component(artefact),
-                Some(&shared_cache()),
-            )
-            .unwrap_or_else(|e| panic!("{artefact}: {e}"));
-            // Compiled at most once: the next load of the same bytes is the artefact.
-            let manifest = Manifest::parse(&manifest_text(folder)).unwrap();
-            let (_, how) = LoadedComponent::load(
-                &engine,
-                manifest,
-                &component(artefact),
-                Some(&shared_cache()),
-            )
-            .unwrap();
-            assert_eq!(how, CompileSource::Cache, "{artefact}");
+        let mut held_elsewhere = Vec::new();
+        for guest in [PYTHON, JS, PROBE] {
+            match common::lock_cache_entry(guest.1, false) {
+                Ok(_locked) => cache(&engine, guest),
+                Err(lock) => held_elsewhere.push((guest, lock)),
+            }
+        }
+        for (guest, lock) in held_elsewhere {
+            lock.lock().unwrap();
+            cache(&engine, guest);
         }
     });
+}
+
+/// Loads `guest` through the shared cache (compiling it when absent), then checks
+/// that the next load of the same bytes is the artefact: compiled at most once.
+fn cache(engine: &WasmEngine, (folder, artefact): (&str, &str)) {
+    for expect_cached in [false, true] {
+        let manifest = Manifest::parse(&manifest_text(folder)).unwrap();
+        let (_, how) = LoadedComponent::load(
+            engine,
+            manifest,
+            &component(artefact),
+            Some(&shared_cache()),
+        )
+        .unwrap_or_else(|e| panic!("{artefact}: {e}"));
+        if expect_cached {
+            assert_eq!(how, CompileSource::Cache, "{artefact}");
+        }
+    }
 }
 
 /// A node with the parser and the broker, and the guests' artefacts in its cache.

@@ -41,6 +41,25 @@ pub fn lock_shared_cache() -> std::fs::File {
     lock
 }
 
+/// One component's entry in the shared cache, locked the same way, so that tests in
+/// several processes compile several components side by side instead of one after
+/// another. `Ok` when locked, `Err(file)` when another process holds it (`blocking`
+/// false); wait for it with `file.lock()`.
+pub fn lock_cache_entry(artefact: &str, blocking: bool) -> Result<std::fs::File, std::fs::File> {
+    let dir = shared_cache();
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(dir.join(format!(".lock-{artefact}"))).unwrap();
+    if blocking {
+        lock.lock().unwrap();
+        return Ok(lock);
+    }
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(lock),
+        Err(std::fs::TryLockError::Error(e)) => panic!("locking the cache entry {artefact}: {e}"),
+    }
+}
+
 pub fn manifest(dir: &str) -> caliopen_runtime::wasm::Manifest {
     caliopen_runtime::wasm::Manifest::load(
         &root().join("components").join(dir).join("component.toml"),
