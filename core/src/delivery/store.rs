@@ -124,7 +124,7 @@ impl Core {
         } = processed;
 
         let date_insert = now();
-        let placed = Placed::of(pending, inbound.date, date_insert);
+        let placed = Placed::of(pending, inbound.date);
         let mut participants = inbound.participants;
         for p in &mut participants {
             p.contact_ids = self
