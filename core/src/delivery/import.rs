@@ -9,10 +9,7 @@
 //! that was stopped before its delivery was processed is accepted again, and the
 //! second delivery folds into the first message when processed.
 //!
-//! Imported mail is ordered by its own date, not by the import: the message id (a
-//! UUID v7, what lists and discussions are ordered by) and `date_sort` are taken
-//! from the mail's `Date`, else from the date the source gave (an mbox `From ` line),
-//! else the import time. A date in the future is taken as the import time.
+//! Imported mail, like delivered mail, is ordered by its own date (see [`Placed`]).
 
 use caliopen_storage_traits::{BlobId, BlobSource};
 use chrono::{DateTime, Utc};
@@ -52,6 +49,19 @@ pub enum ImportOutcome {
 }
 
 /// Where a delivered message goes: its id, dates and state.
+///
+/// A received mail is ordered by the date it carries: `date_sort` (what lists and
+/// discussions are ordered and dated by) and the message id (a UUID v7 of that
+/// instant, so storage order is date order) come from its `Date`; for imported
+/// mail without one, from the date its source gave (an mbox `From ` line); else
+/// from its reception. The broker already takes the reception time for a missing
+/// or unparsable `Date`, as the original's parser did (`caliopen_main/message/
+/// parsers/mail.py`, `date`). The original itself sorted received mail by its
+/// reception (`caliopen_nats/delivery.py`: `date_sort = date_insert`), which puts
+/// a whole import at "now": a deliberate difference (docs/api-compatibility.md
+/// D7). The date is bounded: never after the reception (a `Date` in the future,
+/// a sender's wish or a wrong clock, would otherwise pin its discussion to the
+/// top of the inbox until then) and never before the Unix epoch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Placed {
     pub id: Uuid,
@@ -63,41 +73,38 @@ pub(crate) struct Placed {
 }
 
 impl Placed {
-    /// Delivered mail is placed at its reception; imported mail at its own date.
-    pub(crate) fn of(
-        pending: &PendingDelivery,
-        header_date: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let Some(import) = &pending.import else {
-            return Self {
-                id: Uuid::now_v7(),
-                date: header_date.unwrap_or(pending.received_at),
-                date_sort: now,
-                unread: true,
-                answered: false,
-                flagged: false,
-            };
-        };
+    /// Where `pending` goes, its mail carrying `header_date` (see the type's docs).
+    pub(crate) fn of(pending: &PendingDelivery, header_date: Option<DateTime<Utc>>) -> Self {
+        let import = pending.import.as_ref();
         let date = header_date
-            .or(import.source_date)
+            .or(import.and_then(|i| i.source_date))
             .unwrap_or(pending.received_at);
-        let date_sort = date.min(now).max(DateTime::UNIX_EPOCH);
-        let millis = u64::try_from(date_sort.timestamp_millis()).unwrap_or(0);
-        let ts = Timestamp::from_unix(
-            NoContext,
-            millis / 1000,
-            u32::try_from(millis % 1000).unwrap_or(0) * 1_000_000,
-        );
+        let date_sort = sort_date(date, pending.received_at);
         Self {
-            id: Uuid::new_v7(ts),
+            id: id_at(date_sort),
             date,
             date_sort,
-            unread: !import.read,
-            answered: import.answered,
-            flagged: import.flagged,
+            unread: import.is_none_or(|i| !i.read),
+            answered: import.is_some_and(|i| i.answered),
+            flagged: import.is_some_and(|i| i.flagged),
         }
     }
+}
+
+/// `date` bounded to the Unix epoch .. `received_at` (see [`Placed`]).
+fn sort_date(date: DateTime<Utc>, received_at: DateTime<Utc>) -> DateTime<Utc> {
+    date.min(received_at).max(DateTime::UNIX_EPOCH)
+}
+
+/// A fresh UUID v7 of the instant `at` (at or after the epoch).
+fn id_at(at: DateTime<Utc>) -> Uuid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let ts = Timestamp::from_unix(
+        NoContext,
+        millis / 1000,
+        u32::try_from(millis % 1000).unwrap_or(0) * 1_000_000,
+    );
+    Uuid::new_v7(ts)
 }
 
 impl Core {

@@ -11,7 +11,7 @@ use crate::codec::{Key, decode, encode};
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
-use crate::model::discussion::{discussion_id, discussion_key};
+use crate::model::discussion::{Levels, discussion_id, discussion_key};
 use crate::model::message::Qualification;
 use crate::model::notification::TtlClass;
 use crate::model::tag::{TAG_IMPORTANT, TAG_INBOX, TAG_SPAM};
@@ -124,7 +124,7 @@ impl Core {
         } = processed;
 
         let date_insert = now();
-        let placed = Placed::of(pending, inbound.date, date_insert);
+        let placed = Placed::of(pending, inbound.date);
         let mut participants = inbound.participants;
         for p in &mut participants {
             p.contact_ids = self
@@ -244,20 +244,34 @@ impl Core {
             last_message_subject: message.subject.clone(),
             excerpt: String::new(),
             importance_level: message.importance_level,
+            levels: Levels::default(),
             protocol: message.protocol.clone(),
             date_insert: date,
             date_update: date,
         });
-        if let Some(old) = &existing {
-            if date >= old.last_message_date {
-                batch.delete(DISCUSSIONS_BY_DATE, scope, by_date_key(old));
-                discussion.last_message_id = message.id;
-                discussion.last_message_date = date;
-                discussion.last_message_subject = message.subject.clone();
-                discussion.participants = message.participants.clone();
-            }
-            discussion.importance_level = old.importance_level.max(message.importance_level);
+        if let Some(old) = &existing
+            && date >= old.last_message_date
+        {
+            batch.delete(DISCUSSIONS_BY_DATE, scope, by_date_key(old));
+            discussion.last_message_id = message.id;
+            discussion.last_message_date = date;
+            discussion.last_message_subject = message.subject.clone();
+            discussion.participants = message.participants.clone();
         }
+        if existing.is_some() && discussion.levels.total() == 0 {
+            // A record from before the levels were kept: counted once from its messages.
+            let others = self.discussion_messages(message.user_id, did).await?;
+            discussion.levels = Levels::of(
+                others
+                    .iter()
+                    .filter(|m| m.id != message.id)
+                    .map(|m| m.importance_level),
+            );
+            discussion.levels.add(message.importance_level);
+        } else if is_new || existing.is_none() {
+            discussion.levels.add(message.importance_level);
+        }
+        discussion.importance_level = discussion.levels.importance();
         if discussion.last_message_id == message.id {
             discussion.excerpt = message.excerpt(200);
         }

@@ -8,12 +8,13 @@ use uuid::Uuid;
 use crate::codec::{Key, decode, key_uuid};
 use crate::delivery::store::by_date_key;
 use crate::error::{CoreError, CoreResult};
+use crate::model::discussion::Levels;
 use crate::model::{Discussion, Message};
 use crate::tables::{COUNTERS, DISCUSSION_MESSAGES, DISCUSSIONS, DISCUSSIONS_BY_DATE, counter};
 use crate::{Core, now};
 
 /// Characters of the last message kept as the discussion's excerpt.
-const EXCERPT_CHARS: usize = 200;
+pub(crate) const EXCERPT_CHARS: usize = 200;
 
 impl Core {
     /// The ids of a discussion's messages, newest first.
@@ -118,6 +119,7 @@ impl Core {
             last_message_subject: String::new(),
             excerpt: String::new(),
             importance_level: 0,
+            levels: Levels::default(),
             protocol: last.protocol.clone(),
             date_insert: date,
             date_update: date,
@@ -127,11 +129,8 @@ impl Core {
         discussion.last_message_subject = last.subject.clone();
         discussion.participants = last.participants.clone();
         discussion.excerpt = last.excerpt(EXCERPT_CHARS);
-        discussion.importance_level = remaining
-            .iter()
-            .map(|m| m.importance_level)
-            .max()
-            .unwrap_or(0);
+        discussion.levels = Levels::of(remaining.iter().map(|m| m.importance_level));
+        discussion.importance_level = discussion.levels.importance();
         discussion.date_update = date;
         batch.put(
             DISCUSSIONS_BY_DATE,

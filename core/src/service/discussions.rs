@@ -1,15 +1,17 @@
 //! Discussions: listing with last message, counts and importance, and lookup
-//! of the discussion a set of participants makes.
+//! of the discussion a set of participants makes. A list narrowed to an
+//! importance range is computed in `discussion_ranges`.
 
 use caliopen_storage_traits::{Scan, Scope};
 use uuid::Uuid;
 
+use super::contact_cards::ContactCards;
 use super::drafts::DraftParticipant;
 use super::validate;
 use crate::Core;
 use crate::codec::decode;
 use crate::error::{CoreError, CoreResult};
-use crate::model::discussion::{discussion_id, discussion_key};
+use crate::model::discussion::{ANY_LEVEL, discussion_id, discussion_key};
 use crate::model::{Discussion, Participant, ParticipantRole};
 use crate::tables::{COUNTERS, DISCUSSIONS, DISCUSSIONS_BY_DATE, counter};
 
@@ -99,15 +101,11 @@ impl Core {
             .map(|set| discussion_id(&discussion_key(set)))
             .collect();
         for id in &ids {
-            match self.discussion(user_id, id).await {
-                Ok(_) => {
-                    return Ok(DiscussionLookup {
-                        hash: id.clone(),
-                        discussion_id: Some(id.clone()),
-                    });
-                }
-                Err(CoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+            if self.stored_discussion(user_id, id).await?.is_some() {
+                return Ok(DiscussionLookup {
+                    hash: id.clone(),
+                    discussion_id: Some(id.clone()),
+                });
             }
         }
         Ok(DiscussionLookup {
@@ -116,30 +114,55 @@ impl Core {
         })
     }
 
-    /// One discussion of the user.
+    /// One discussion of the user, participants resolved against the user's
+    /// contacts as they are now ([`super::contact_cards`]).
     pub async fn discussion(
         &self,
         user_id: Uuid,
         discussion_id: &str,
     ) -> CoreResult<DiscussionView> {
+        let discussion = self
+            .stored_discussion(user_id, discussion_id)
+            .await?
+            .ok_or_else(|| {
+                let shown = if discussion_id.len() <= crate::limits::DISCUSSION_ID_LEN {
+                    discussion_id
+                } else {
+                    "(too long)"
+                };
+                CoreError::not_found("discussion", shown)
+            })?;
+        let mut cards = self.contact_cards(user_id);
+        self.discussion_view(&mut cards, discussion).await
+    }
+
+    /// The stored summary of a discussion, if the user has it.
+    pub(crate) async fn stored_discussion(
+        &self,
+        user_id: Uuid,
+        discussion_id: &str,
+    ) -> CoreResult<Option<Discussion>> {
         if !crate::limits::may_exist(discussion_id, crate::limits::DISCUSSION_ID_LEN) {
-            return Err(CoreError::not_found("discussion", "(too long)"));
+            return Ok(None);
         }
-        let bytes = self
+        match self
             .stores()
             .records
             .get(DISCUSSIONS, Scope::User(user_id), discussion_id.as_bytes())
             .await?
-            .ok_or_else(|| CoreError::not_found("discussion", discussion_id))?;
-        self.discussion_view(user_id, decode(DISCUSSIONS.name, &bytes)?)
-            .await
+        {
+            Some(bytes) => Ok(Some(decode(DISCUSSIONS.name, &bytes)?)),
+            None => Ok(None),
+        }
     }
 
-    async fn discussion_view(
+    /// A stored discussion with its counts, participants resolved through `cards`.
+    pub(super) async fn discussion_view(
         &self,
-        user_id: Uuid,
-        discussion: Discussion,
+        cards: &mut ContactCards,
+        mut discussion: Discussion,
     ) -> CoreResult<DiscussionView> {
+        let user_id = cards.user_id();
         let records = &self.stores().records;
         let scope = Scope::User(user_id);
         let count = |key: Vec<u8>| async move {
@@ -153,6 +176,8 @@ impl Core {
             Err(CoreError::NotFound { .. }) => Vec::new(),
             Err(e) => return Err(e),
         };
+        self.resolve_participants(cards, &mut discussion.participants)
+            .await?;
         Ok(DiscussionView {
             tags,
             total_count: count(counter::discussion_total(&discussion.id)).await?,
@@ -162,13 +187,24 @@ impl Core {
         })
     }
 
-    /// The user's discussions, most recent activity first, with the total count.
+    /// The user's discussions, the one with the newest message first, with the
+    /// total count. Only messages with an importance level in `importance`
+    /// count, as in the original (`fac/discussions.go`, the index query with
+    /// the IL range): a discussion with none is left out, and its counts, last
+    /// message and importance come from those in range
+    /// (`discussion_ranges`).
     pub async fn list_discussions(
         &self,
         user_id: Uuid,
+        importance: (i8, i8),
         limit: usize,
         offset: usize,
     ) -> CoreResult<(u64, Vec<DiscussionView>)> {
+        if importance != ANY_LEVEL {
+            return self
+                .list_discussions_in_range(user_id, importance, limit, offset)
+                .await;
+        }
         let scope = Scope::User(user_id);
         let records = &self.stores().records;
         let mut keys = Vec::new();
@@ -193,16 +229,15 @@ impl Core {
                 None => break,
             }
         }
+        let mut cards = self.contact_cards(user_id);
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             // Key: 8-byte date then the discussion id.
             let id = String::from_utf8_lossy(key.get(8..).unwrap_or_default())
                 .trim_end_matches('\0')
                 .to_owned();
-            match self.discussion(user_id, &id).await {
-                Ok(view) => out.push(view),
-                Err(CoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+            if let Some(d) = self.stored_discussion(user_id, &id).await? {
+                out.push(self.discussion_view(&mut cards, d).await?);
             }
         }
         Ok((total, out))

@@ -8,6 +8,7 @@ use caliopen_storage_traits::{Scan, Scope};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::contact_cards::ContactCards;
 use crate::Core;
 use crate::codec::decode;
 use crate::error::{CoreError, CoreResult};
@@ -148,7 +149,9 @@ impl Core {
 
     /// Hands the page of messages that `filter` selects to `visit`, one at a time
     /// and newest first, holding no more than a few in memory; `visit` answers
-    /// false to take no more. Answers the total that match the filter.
+    /// false to take no more. Answers the total that match the filter. The
+    /// messages' participants are resolved against the user's contacts as they
+    /// are now ([`super::contact_cards`]), each address of the page once.
     #[tracing::instrument(skip(self, visit))]
     pub async fn visit_messages(
         &self,
@@ -161,6 +164,7 @@ impl Core {
         }
         let mut page = Page {
             filter,
+            cards: self.contact_cards(user_id),
             seen: 0,
             taken: 0,
             open: filter.limit > 0,
@@ -209,7 +213,10 @@ impl Core {
                     page.seen += 1;
                     continue;
                 }
-                page.offer(decode(MESSAGES.name, v)?);
+                let m = decode(MESSAGES.name, v)?;
+                if page.admits(&m) {
+                    self.give(page, m).await?;
+                }
             }
             match scan.next {
                 Some(n) => after = Some(n),
@@ -261,12 +268,24 @@ impl Core {
                 break;
             }
             match self.message(user_id, *id).await {
-                Ok(m) => page.give(m),
+                Ok(m) => self.give(page, m).await?,
                 Err(CoreError::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
             }
         }
         Ok(matching.len() as u64)
+    }
+
+    /// Hands `m` to `page`, its participants resolved.
+    async fn give<F: FnMut(Message) -> bool + Send>(
+        &self,
+        page: &mut Page<'_, F>,
+        mut m: Message,
+    ) -> CoreResult<()> {
+        self.resolve_participants(&mut page.cards, &mut m.participants)
+            .await?;
+        page.give(m);
+        Ok(())
     }
 }
 
@@ -274,6 +293,8 @@ impl Core {
 /// from `offset` on until it has `limit` or `visit` wants no more.
 struct Page<'f, F> {
     filter: &'f MessageFilter,
+    /// The contacts of the page's participants.
+    cards: ContactCards,
     /// Messages that matched so far.
     seen: u64,
     /// Messages given to `visit`.
@@ -283,16 +304,14 @@ struct Page<'f, F> {
 }
 
 impl<F: FnMut(Message) -> bool> Page<'_, F> {
-    fn offer(&mut self, m: Message) {
-        if !self.filter.accepts(&m) {
-            return;
+    /// Counts `m` if it matches; answers whether it goes to `visit`.
+    fn admits(&mut self, m: &Message) -> bool {
+        if !self.filter.accepts(m) {
+            return false;
         }
         let index = self.seen;
         self.seen += 1;
-        if !self.open || (index as usize) < self.filter.offset {
-            return;
-        }
-        self.give(m);
+        self.open && (index as usize) >= self.filter.offset
     }
 
     /// Hands `m` to `visit`, counted in the page.

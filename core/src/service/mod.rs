@@ -17,10 +17,12 @@
 //!   user's before it may send.
 //! - [`contacts`], [`contact_keys`]: contacts and their public keys;
 //!   [`contact_uris`]: one address, one contact; [`import_vcard`]: contacts from
-//!   a vCard file.
+//!   a vCard file; [`contact_cards`]: participants' contacts resolved when
+//!   answering.
 //! - [`messages`], [`message_state`], [`drafts`] (with `drafts_compose`),
 //!   [`attachments`]: reading, flags, deletion, drafts, attachments, raw mail.
-//! - [`discussions`] (with `discussion_upkeep`): listing, lookup by participants.
+//! - [`discussions`] (with `discussion_upkeep`, `discussion_ranges`): listing
+//!   (narrowed to an importance range), lookup by participants.
 //! - [`tags`], [`tagging`]: tags, and tags on messages, contacts, discussions.
 //! - [`search`], [`participants`]: full-text search with records, suggestions.
 //! - [`notifications`]: what clients poll for.
@@ -34,10 +36,12 @@ pub mod account_deletion;
 pub mod attachments;
 pub mod auth;
 pub mod components;
+pub mod contact_cards;
 pub mod contact_keys;
 pub mod contact_uris;
 pub mod contacts;
 pub mod devices;
+mod discussion_ranges;
 mod discussion_upkeep;
 pub mod discussions;
 pub mod drafts;

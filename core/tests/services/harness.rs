@@ -115,11 +115,14 @@ impl Node {
         self.accept(to, headers, body).await;
         self.settle().await;
         let subject = header(headers, "Subject").unwrap_or_default();
-        self.messages(to.id)
+        let listed = self
+            .messages(to.id)
             .await
             .into_iter()
             .find(|m| m.subject == subject && m.is_received)
-            .expect("the delivered message")
+            .expect("the delivered message");
+        // As stored: lists resolve participants against today's contacts.
+        self.core.message(to.id, listed.id).await.unwrap()
     }
 
     /// Every message of `user` (up to 10,000), newest first.

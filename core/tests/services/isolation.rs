@@ -1,6 +1,7 @@
 //! Cross-tenant isolation: every operation that takes an id answers NotFound
 //! when the id is another user's, and changes nothing of theirs.
 
+use caliopen_core::model::discussion::ANY_LEVEL;
 use caliopen_core::service::attachments::NewAttachment;
 use caliopen_core::service::auth::DeviceInfo;
 use caliopen_core::service::contact_keys::NewPublicKey;
@@ -266,7 +267,13 @@ async fn another_users_ids_are_not_found_for_every_operation() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(core.list_discussions(b.id, 10, 0).await.unwrap().0, 0);
+    assert_eq!(
+        core.list_discussions(b.id, ANY_LEVEL, 10, 0)
+            .await
+            .unwrap()
+            .0,
+        0
+    );
     assert_eq!(core.list_notifications(b.id, 10, 0).await.unwrap().0, 0);
     // And alice's records are as they were.
     assert_eq!(core.message(a.id, m).await.unwrap(), received);

@@ -3,6 +3,7 @@
 use caliopen_core::CoreError;
 use std::sync::Arc;
 
+use caliopen_core::model::discussion::ANY_LEVEL;
 use caliopen_core::service::attachments::{PartError, PartReader};
 use caliopen_core::service::messages::MessageFilter;
 use caliopen_core::tables::MESSAGES;
@@ -85,7 +86,11 @@ async fn read_unread_and_delete_keep_every_counter_exact() {
     node.core.delete_message(alice.id, m1.id).await.unwrap();
     node.core.delete_message(alice.id, m2.id).await.unwrap();
     assert_not_found(node.core.discussion(alice.id, &m1.discussion_id).await);
-    let (total, list) = node.core.list_discussions(alice.id, 10, 0).await.unwrap();
+    let (total, list) = node
+        .core
+        .list_discussions(alice.id, ANY_LEVEL, 10, 0)
+        .await
+        .unwrap();
     assert_eq!((total, list.len()), (1, 1));
     assert_eq!(node.counters(alice.id).await, (1, 1));
     assert_eq!(stored_messages(&node, alice.id).await, 1);

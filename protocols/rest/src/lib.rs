@@ -13,6 +13,8 @@
 //!   no cache, a CSP without scripts) over every answer.
 //! - [`error`]: [`error::ApiError`], the one error body clients get
 //!   (`{"errors": [{code, message, name}]}`), mapped from core's typed errors.
+//! - [`ranges`]: the [`ranges::Ranges`] extractor: the `X-Caliopen-IL` and
+//!   `X-Caliopen-PI` range headers, read as the original did (never refused).
 //! - [`routes`]: one module per resource.
 //! - [`views`]: the JSON shapes of the spec, built from core's model.
 //! - [`health`]: `GET /health`, outside the API: whether the node's critical
@@ -23,6 +25,7 @@ pub mod client;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod ranges;
 pub mod routes;
 pub mod state;
 pub mod views;

@@ -8,7 +8,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use caliopen_core::model::Contact;
@@ -22,7 +22,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::messages::{JsonBody, parse_id, range_header};
+use crate::ranges::Ranges;
+use crate::routes::messages::{JsonBody, parse_id};
 use crate::state::AppState;
 use crate::views;
 
@@ -61,13 +62,11 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    ranges: Ranges,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (limit, offset) = validate::page(q.limit, q.offset, 20, 1000)?;
-    let (pi_min, pi_max) = range_header(&headers, "x-caliopen-pi", 0, 100)?.unwrap_or((0, 100));
-    range_header(&headers, "x-caliopen-il", -10, 10)?;
     let user = caller.user_id();
     let (total, contacts) = match q.uri.as_deref() {
         Some(uri) => {
@@ -76,9 +75,8 @@ async fn list(
             (found.len() as u64, found)
         }
         None => {
-            // The bounds were checked against 0..100, so the narrowing is exact.
             let filter = ContactFilter {
-                pi: (pi_min as u8, pi_max as u8),
+                pi: ranges.pi,
                 limit,
                 offset,
             };

@@ -2,13 +2,13 @@
 //! and `PATCH /v2/discussions/{discussion_id}/tags` (not in the spec, but called
 //! by the web client: it sets the tags of every message of the discussion).
 //!
-//! The list takes the spec's `X-Caliopen-PI` / `X-Caliopen-IL` range headers;
-//! they are checked, but core lists discussions by date only, so they do not
-//! narrow the list.
+//! The list takes the spec's range headers ([`crate::ranges`]): `X-Caliopen-IL`
+//! narrows it to the messages in its range, as the original's did;
+//! `X-Caliopen-PI` is read and, as in the original, applied to no discussion.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use caliopen_core::service::patch::MergePatch;
@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::messages::{JsonBody, range_header};
+use crate::ranges::Ranges;
+use crate::routes::messages::JsonBody;
 use crate::state::AppState;
 use crate::views;
 
@@ -36,20 +37,18 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-/// `{total, discussions}`, most recent activity first.
+/// `{total, discussions}`, the one with the newest message first.
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    ranges: Ranges,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (limit, offset) = validate::page(q.limit, q.offset, 20, 1000)?;
-    range_header(&headers, "x-caliopen-pi", 0, 100)?;
-    range_header(&headers, "x-caliopen-il", -10, 10)?;
     let (total, discussions) = state
         .core
-        .list_discussions(caller.user_id(), limit, offset)
+        .list_discussions(caller.user_id(), ranges.il, limit, offset)
         .await?;
     Ok(Json(json!({
         "total": total,

@@ -18,7 +18,7 @@ use std::convert::Infallible;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -34,6 +34,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::ranges::Ranges;
 use crate::state::AppState;
 use crate::views;
 
@@ -113,16 +114,13 @@ fn list_filter(pairs: Vec<(String, String)>) -> ApiResult<MessageFilter> {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    ranges: Ranges,
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(pairs) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut filter = list_filter(pairs)?;
-    let (pi_min, pi_max) = range_header(&headers, "x-caliopen-pi", 0, 100)?.unwrap_or((0, 100));
-    let (il_min, il_max) = range_header(&headers, "x-caliopen-il", -10, 10)?.unwrap_or((-10, 10));
-    // The bounds were checked against 0..100 and -10..10, so the narrowing is exact.
-    filter.pi = (pi_min as u8, pi_max as u8);
-    filter.importance = (il_min as i8, il_max as i8);
+    filter.pi = ranges.pi;
+    filter.importance = ranges.il;
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
     // Messages are serialised one by one as core reads them, until the answer
@@ -171,6 +169,7 @@ async fn read(
     let user = caller.user_id();
     let settings = state.core.settings(user).await?;
     let message = state.core.message(user, id).await?;
+    let message = state.core.resolved(message).await?;
     Ok(Json(views::message::message(&message, &settings)).into_response())
 }
 
@@ -241,6 +240,7 @@ async fn actions(
     let id = parse_id("message_id", &message_id)?;
     let user = caller.user_id();
     let message = state.core.message_actions(user, id, &body.actions).await?;
+    let message = state.core.resolved(message).await?;
     let settings = state.core.settings(user).await?;
     Ok(Json(views::message::message(&message, &settings)).into_response())
 }
@@ -265,33 +265,6 @@ async fn patch_tags(
 pub fn parse_id(what: &'static str, s: &str) -> ApiResult<Uuid> {
     s.parse()
         .map_err(|_| ApiError::not_found(format!("{what} `{s}` not found")))
-}
-
-/// `X-Caliopen-PI: min;max` style range headers, checked against their bounds.
-pub(crate) fn range_header(
-    headers: &HeaderMap,
-    name: &str,
-    lo: i64,
-    hi: i64,
-) -> ApiResult<Option<(i64, i64)>> {
-    let Some(value) = headers.get(name) else {
-        return Ok(None);
-    };
-    let bad = || {
-        ApiError::bad_request(format!(
-            "{name} must be `min;max` with {lo} <= min <= max <= {hi}"
-        ))
-    };
-    let text = value.to_str().map_err(|_| bad())?;
-    let (a, b) = text.split_once(';').ok_or_else(bad)?;
-    let (a, b): (i64, i64) = (
-        a.trim().parse().map_err(|_| bad())?,
-        b.trim().parse().map_err(|_| bad())?,
-    );
-    if a < lo || b > hi || a > b {
-        return Err(bad());
-    }
-    Ok(Some((a, b)))
 }
 
 /// A JSON body whose rejections use the API's error shape.

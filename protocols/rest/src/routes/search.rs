@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use caliopen_core::service::validate;
@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::messages::range_header;
 use crate::state::AppState;
 use crate::views;
 
@@ -35,11 +34,9 @@ struct SearchQuery {
 async fn search(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    range_header(&headers, "x-caliopen-il", -10, 10)?;
     if let Some(field) = q.field.as_deref().filter(|f| !f.is_empty() && *f != "_all") {
         return Err(ApiError::bad_request(format!(
             "query parameter `field`: searching one field (`{field}`) is not supported, only `_all`"

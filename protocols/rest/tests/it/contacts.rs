@@ -300,12 +300,13 @@ async fn bad_contacts_are_refused_with_the_field() {
             res.text()
         );
     }
+    // min > max is min = max, never a 400 (D20, `go.server/operations/helpers.go`).
     app.get("/api/v2/contacts")
         .auth(&alice)
         .header("x-caliopen-pi", "50;10")
         .send()
         .await
-        .assert_status(StatusCode::BAD_REQUEST);
+        .assert_status(StatusCode::OK);
     app.get("/api/v2/contacts/not-a-uuid")
         .auth(&alice)
         .send()

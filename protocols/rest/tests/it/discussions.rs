@@ -132,12 +132,14 @@ async fn bad_requests_are_typed() {
             res.text()
         );
     }
+    // A malformed range header is its default range, never a 400 (D20,
+    // `go.server/operations/helpers.go`).
     app.get("/api/v2/discussions")
         .auth(&alice)
         .header("x-caliopen-pi", "0-100")
         .send()
         .await
-        .assert_status(StatusCode::BAD_REQUEST);
+        .assert_status(StatusCode::OK);
     for body in [
         json!([]),
         json!([{"type": "Boss", "protocol": "email", "address": "a@example.org"}]),

@@ -10,6 +10,7 @@ mod common;
 mod compat_account;
 mod compat_contacts;
 mod compat_devices;
+mod compat_views;
 mod contacts;
 mod devices;
 mod discussions;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use caliopen_core::Core;
 use caliopen_core::model::Message;
+use caliopen_core::model::discussion::ANY_LEVEL;
 use caliopen_core::service::discussions::DiscussionView;
 use caliopen_core::service::messages::MessageFilter;
 use sha2::{Digest as _, Sha256};
@@ -110,7 +111,11 @@ pub async fn stored(config: &Path, username: &str) -> Stored {
         ..MessageFilter::default()
     };
     let messages = core.list_messages(user.id, &filter).await.unwrap().1;
-    let discussions = core.list_discussions(user.id, 100_000, 0).await.unwrap().1;
+    let discussions = core
+        .list_discussions(user.id, ANY_LEVEL, 100_000, 0)
+        .await
+        .unwrap()
+        .1;
     drop(core);
     storage.close().await.unwrap();
     Stored {

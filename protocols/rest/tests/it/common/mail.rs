@@ -1,8 +1,9 @@
 //! Received mail for the REST tests: core's real delivery pipeline (accept,
 //! queue, workers, store) with a small [`MailProcessor`] in place of the wasm
 //! component chain: it parses the mail with `mail-parser` and reads the
-//! subject, addresses, plain body and attachments (with the leaf part index the
-//! parser component gives them); no qualifier runs.
+//! subject, date, addresses, plain body and attachments (with the leaf part index the
+//! parser component gives them), and `X-Importance: n` as the importance level
+//! a qualifier would give; no qualifier runs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +105,11 @@ impl MailProcessor for MimeReader {
         }
         let message = InboundMessage {
             subject: mail.subject().unwrap_or_default().to_owned(),
+            // As the broker: the Date header when it parses, else none (core
+            // then takes the reception time).
+            date: mail
+                .date()
+                .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
             participants,
             body_plain: mail.body_text(0).map(|b| b.into_owned()),
             attachments: attachments(&mail),
@@ -113,9 +119,17 @@ impl MailProcessor for MimeReader {
             },
             ..InboundMessage::default()
         };
+        // As core's test chain: `X-Importance: n` sets the importance level.
+        let importance_level = mail
+            .header_raw("X-Importance")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         Ok(ProcessedMail {
             message,
-            verdict: MergedVerdict::default(),
+            verdict: MergedVerdict {
+                importance_level,
+                ..MergedVerdict::default()
+            },
         })
     }
 }
