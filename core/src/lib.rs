@@ -17,6 +17,8 @@
 //! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
 //!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`indexes`]: secondary indexes of records (messages by date, users by
+//!   recovery address), kept in step with them and back-filled at start.
 //! - [`blob_refs`]: reference counts of blobs, so that deleting mail (or an
 //!   account) deletes the bytes nothing else points at.
 //! - [`health`]: whether the tasks and threads a node cannot live without still
@@ -39,6 +41,7 @@ pub mod delivery;
 pub mod error;
 pub mod health;
 pub mod index;
+pub mod indexes;
 pub mod limits;
 pub mod model;
 pub mod outbound;

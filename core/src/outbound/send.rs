@@ -14,9 +14,10 @@ use crate::delivery::accept::BlobRef;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
+use crate::indexes::put_message;
 use crate::model::message::SendState;
 use crate::model::{Message, Participant, ParticipantRole};
-use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX, msgid_key};
+use crate::tables::{MSGID_INDEX, OUTBOUND, RAW_INDEX, msgid_key};
 use crate::{Core, now};
 
 impl Core {
@@ -60,6 +61,7 @@ impl Core {
         let blob = blob_id(&raw).await?;
 
         let date = now();
+        let stored_date = message.date_sort;
         message.is_draft = false;
         message.is_unread = false;
         message.date = date;
@@ -68,12 +70,7 @@ impl Core {
         message.send_state = Some(SendState::Queued { reason: None });
         let scope = Scope::User(user_id);
         let mut batch = Batch::new();
-        batch.put(
-            MESSAGES,
-            scope,
-            message.id.as_bytes().to_vec(),
-            encode(&message),
-        );
+        put_message(&mut batch, scope, Some(stored_date), &message);
         // The sent copy's raw mail can be downloaded, and answers to it find it.
         batch.put(
             RAW_INDEX,
@@ -94,12 +91,7 @@ impl Core {
             && !parent.is_answered
         {
             parent.is_answered = true;
-            batch.put(
-                MESSAGES,
-                scope,
-                parent.id.as_bytes().to_vec(),
-                encode(&parent),
-            );
+            put_message(&mut batch, scope, Some(parent.date_sort), &parent);
             outbox(
                 &mut batch,
                 &IndexOp::Upsert(Document::Message(message_document(&parent))),

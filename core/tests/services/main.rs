@@ -16,6 +16,7 @@ mod harness;
 mod health;
 mod hostile_mail;
 mod identities;
+mod indexes;
 mod isolation;
 mod messages;
 mod notifications;
