@@ -26,6 +26,8 @@
 //! - [`cluster`]: which node of a cluster does a user's background work
 //!   (deliveries, outbound mail, search updates).
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
+//! - [`openpgp`]: a bounded reader of OpenPGP public keys (fingerprint, size,
+//!   user ids, armor) for contacts' keys.
 //! - [`tables`], [`codec`]: how records are laid out and encoded; [`limits`]: how
 //!   long each part of a key may be, and the digest keys of mail header values.
 //! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
@@ -44,6 +46,7 @@ pub mod index;
 pub mod indexes;
 pub mod limits;
 pub mod model;
+pub mod openpgp;
 pub mod outbound;
 pub mod service;
 pub mod tables;
