@@ -10,7 +10,8 @@
 //!   prefix scan (the original's `user_recovery_email` table).
 //!
 //! [`Core::prepare_indexes`] back-fills both at start, before anything else runs:
-//! one user at a time, their messages a page at a time (memory bounded by a page),
+//! one user at a time, their messages a page at a time (pages sized as the message
+//! list sizes them, so memory is bounded by a few records),
 //! with a cursor in the `system` table after each user so that an interrupted
 //! back-fill resumes where it stopped, and progress logged.
 
@@ -23,6 +24,7 @@ use crate::codec::{self, decode, encode};
 use crate::error::CoreResult;
 use crate::model::user::UserStatus;
 use crate::model::{Message, User};
+use crate::service::messages::next_chunk;
 use crate::tables::{MESSAGES, MESSAGES_BY_DATE, RECOVERY_ADDRESSES, SYSTEM, USERS};
 
 /// The `system` record saying the indexes are complete.
@@ -31,8 +33,6 @@ const BACKFILLED: &[u8] = b"indexes_backfilled";
 const CURSOR: &[u8] = b"indexes_backfill_cursor";
 /// Users read per page of the back-fill.
 const USER_PAGE: usize = 100;
-/// Messages read (and index entries written) per batch of the back-fill.
-const MESSAGE_PAGE: usize = 1_000;
 
 /// The key of a message in [`MESSAGES_BY_DATE`]: `date_sort` in microseconds,
 /// ordered, then the id.
@@ -171,12 +171,20 @@ impl Core {
     async fn backfill_user(&self, user: &User, user_key: &[u8]) -> CoreResult<usize> {
         let records = &self.stores().records;
         let scope = Scope::User(user.id);
+        let deleting = user.status == UserStatus::Deleting;
         let mut indexed = 0;
         let mut after = None;
-        while user.status != UserStatus::Deleting {
+        let mut chunk = 1;
+        // A user being deleted has nothing to index: its records are going.
+        let mut more = !deleting;
+        while more {
+            // Message records hold their bodies: pages grow only while they are
+            // small, as the message list reads them.
             let page = records
-                .scan(MESSAGES, scope, Scan::all(MESSAGE_PAGE).after(after))
+                .scan(MESSAGES, scope, Scan::all(chunk).after(after.take()))
                 .await?;
+            let bytes = page.items.iter().map(|(_, v)| v.len()).sum();
+            chunk = next_chunk(chunk, page.items.len(), bytes);
             let mut batch = Batch::new();
             for (_, value) in &page.items {
                 let m: Message = decode(MESSAGES.name, value)?;
@@ -188,16 +196,14 @@ impl Core {
                 );
             }
             indexed += page.items.len();
-            records.write(batch).await?;
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
+            if !batch.is_empty() {
+                records.write(batch).await?;
             }
+            after = page.next;
+            more = after.is_some();
         }
         let mut batch = Batch::new();
-        if user.status != UserStatus::Deleting
-            && let Some(key) = recovery_key(user)
-        {
+        if !deleting && let Some(key) = recovery_key(user) {
             batch.put(RECOVERY_ADDRESSES, Scope::Global, key, Vec::new());
         }
         batch.put(SYSTEM, Scope::Global, CURSOR.to_vec(), user_key.to_vec());

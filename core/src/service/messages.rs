@@ -112,7 +112,7 @@ const INDEX_CHUNK: usize = 1_000;
 const SMALL_RECORD: usize = 256 * 1024;
 
 /// The next scan's size after a scan that read `records` records of `bytes`.
-fn next_chunk(chunk: usize, records: usize, bytes: usize) -> usize {
+pub(crate) fn next_chunk(chunk: usize, records: usize, bytes: usize) -> usize {
     if records == 0 || bytes / records > SMALL_RECORD {
         1
     } else {
