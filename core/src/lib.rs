@@ -17,6 +17,8 @@
 //! - [`outbound`]: sending drafts: rendering through the [`outbound::OutboundRenderer`]
 //!   port, the durable outbound queue and what the relay answered.
 //! - [`index`]: the search outbox, the indexer that drains it, and reindexing.
+//! - [`indexes`]: secondary indexes of records (messages by date, users by
+//!   recovery address), kept in step with them and back-filled at start.
 //! - [`blob_refs`]: reference counts of blobs, so that deleting mail (or an
 //!   account) deletes the bytes nothing else points at.
 //! - [`health`]: whether the tasks and threads a node cannot live without still
@@ -24,6 +26,8 @@
 //! - [`cluster`]: which node of a cluster does a user's background work
 //!   (deliveries, outbound mail, search updates).
 //! - [`context`]: [`context::UserContext`], the one-user view components get.
+//! - [`openpgp`]: a bounded reader of OpenPGP public keys (fingerprint, size,
+//!   user ids, armor) for contacts' keys.
 //! - [`tables`], [`codec`]: how records are laid out and encoded; [`limits`]: how
 //!   long each part of a key may be, and the digest keys of mail header values.
 //! - [`error`]: [`CoreError`], typed so callers can tell bad input from failure.
@@ -39,8 +43,10 @@ pub mod delivery;
 pub mod error;
 pub mod health;
 pub mod index;
+pub mod indexes;
 pub mod limits;
 pub mod model;
+pub mod openpgp;
 pub mod outbound;
 pub mod service;
 pub mod tables;

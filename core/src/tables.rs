@@ -10,6 +10,9 @@ pub const USERS: Table = Table::plain("users");
 pub const USERNAMES: Table = Table::plain("usernames");
 /// lower-case address → IdentityRef (who receives mail for it)
 pub const ADDRESSES: Table = Table::plain("addresses");
+/// lower-case recovery address + NUL + user id → (): who may reset a password
+/// with only that address (see `indexes`)
+pub const RECOVERY_ADDRESSES: Table = Table::plain("recovery_addresses");
 /// delivery id (v7) → PendingDelivery
 pub const DELIVERIES: Table = Table::time_ordered("deliveries");
 /// job id (v7) → OutboundJob, the durable outbound queue
@@ -35,6 +38,9 @@ pub const BLOB_RELEASES: Table = Table::plain("blob_releases");
 // Per user (Scope::User).
 /// message id (v7) → Message
 pub const MESSAGES: Table = Table::time_ordered("messages");
+/// ordered `date_sort` (µs) + message id → (): the message list's order (see
+/// `indexes`)
+pub const MESSAGES_BY_DATE: Table = Table::plain("messages_by_date");
 /// raw blob id → message id: one message per (user, raw mail)
 pub const RAW_INDEX: Table = Table::plain("raw_index");
 /// SHA-256 of an external Message-ID + message id → (): the messages carrying a
@@ -71,6 +77,7 @@ pub const SEEN_PARTICIPANTS: Table = Table::plain("seen_participants");
 /// per-user table must be added here.
 pub const USER_TABLES: &[Table] = &[
     MESSAGES,
+    MESSAGES_BY_DATE,
     RAW_INDEX,
     MSGID_INDEX,
     DISCUSSION_MESSAGES,

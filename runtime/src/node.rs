@@ -56,6 +56,10 @@ impl Node {
         core.prepare_blob_references()
             .await
             .context("cannot count the blob references")?;
+        // Before any request or delivery reads or writes the indexes.
+        core.prepare_indexes()
+            .await
+            .context("cannot back-fill the message and recovery indexes")?;
         let engine = Arc::new(WasmEngine::new(&config.wasm)?);
         let slots = Arc::new(Slots::default());
         let registry = Arc::new(

@@ -8,6 +8,12 @@
 //! `name` and `Content-Disposition: attachment; filename`). mail-builder picks the
 //! transfer encodings and encodes non-ASCII header text (RFC 2047, RFC 2231).
 //!
+//! A draft made only of one ASCII-armored OpenPGP message (no HTML, no attachment:
+//! what core sends for a draft the client encrypted) goes out as PGP/MIME (RFC 3156
+//! §4): `multipart/encrypted; protocol="application/pgp-encrypted"`, a
+//! `Version: 1` part, then the armored message as `application/octet-stream`, as the
+//! original broker sent it (`src/backend/brokers/go.emails/encrypt.go`).
+//!
 //! Boundaries are derived from the draft (never from the clock, which wasm32 lacks)
 //! and checked against the text that could be written unencoded.
 
@@ -17,6 +23,7 @@ use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::date::Date;
 use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
 use mail_builder::mime::{BodyPart, MimePart};
 
 use crate::validate::Checked;
@@ -71,6 +78,9 @@ fn mailboxes<'d>(list: &[&'d Participant]) -> Address<'d> {
 /// The MIME tree of the body.
 fn body(draft: &Draft) -> MimePart<'_> {
     let salt = boundary_salt(draft);
+    if let Some(armored) = pgp_message(draft) {
+        return pgp_mime(armored, salt);
+    }
     let text = MimePart::new(
         ContentType::new("text/plain").attribute("charset", "utf-8"),
         BodyPart::Text(draft.body_plain.as_str().into()),
@@ -100,6 +110,55 @@ fn body(draft: &Draft) -> MimePart<'_> {
     }
     let ct = ContentType::new("multipart/mixed").attribute("boundary", boundary(salt, 0));
     MimePart::new(ct, BodyPart::Multipart(parts))
+}
+
+/// The armored OpenPGP message a draft is made of, when it is made of nothing else.
+fn pgp_message(draft: &Draft) -> Option<&str> {
+    const BEGIN: &str = "-----BEGIN PGP MESSAGE-----";
+    const END: &str = "-----END PGP MESSAGE-----";
+    let body = draft.body_plain.trim();
+    let lone = draft.body_html.is_none()
+        && draft.attachments.is_empty()
+        && body.is_ascii()
+        && body.starts_with(BEGIN)
+        && body.ends_with(END)
+        && body.matches(BEGIN).count() == 1;
+    lone.then_some(body)
+}
+
+/// RFC 3156 §4: the version part and the encrypted part, both 7-bit text written
+/// as they are (CRLF line ends).
+fn pgp_mime(armored: &str, salt: u64) -> MimePart<'static> {
+    let version = MimePart::new(
+        ContentType::new("application/pgp-encrypted"),
+        BodyPart::Binary(b"Version: 1\r\n".as_slice().into()),
+    )
+    .transfer_encoding("7bit")
+    .header(
+        "Content-Description",
+        Text::new("PGP/MIME version identification"),
+    );
+    let crlf = format!(
+        "{}\r\n",
+        armored.replace("\r\n", "\n").replace('\n', "\r\n")
+    );
+    let data = MimePart::new(
+        ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
+        BodyPart::Binary(crlf.into_bytes().into()),
+    )
+    .transfer_encoding("7bit")
+    .header(
+        "Content-Description",
+        Text::new("OpenPGP encrypted message"),
+    )
+    .header(
+        "Content-Disposition",
+        ContentType::new("inline").attribute("filename", "encrypted.asc"),
+    );
+    let ct = ContentType::new("multipart/encrypted")
+        .attribute("protocol", "application/pgp-encrypted")
+        .attribute("boundary", boundary(salt, 0));
+    MimePart::new(ct, BodyPart::Multipart(vec![version, data]))
 }
 
 /// A boundary for nesting level `level`: `=_caliopen_<hash>_<level>`. The `=_` pair

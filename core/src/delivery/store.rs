@@ -18,8 +18,8 @@ use crate::model::tag::{TAG_IMPORTANT, TAG_INBOX, TAG_SPAM};
 use crate::model::user::UserStatus;
 use crate::model::{Discussion, Message, Notification};
 use crate::tables::{
-    COUNTERS, DELIVERIES, DISCUSSION_MESSAGES, DISCUSSIONS, DISCUSSIONS_BY_DATE, MESSAGES,
-    MSGID_INDEX, NOTIFICATIONS, RAW_INDEX, counter, msgid_key,
+    COUNTERS, DELIVERIES, DISCUSSION_MESSAGES, DISCUSSIONS, DISCUSSIONS_BY_DATE, MSGID_INDEX,
+    NOTIFICATIONS, RAW_INDEX, counter, msgid_key,
 };
 use crate::{Core, now};
 
@@ -181,7 +181,7 @@ impl Core {
         };
         let id = message.id;
         // The message takes over the delivery's reference to the raw mail.
-        batch.put(MESSAGES, scope, id.as_bytes().to_vec(), encode(&message));
+        crate::indexes::put_message(&mut batch, scope, None, &message);
         batch.put(RAW_INDEX, scope, raw_key, id.as_bytes().to_vec());
         if let Some(msgid) = &message.external_references.message_id {
             batch.put(MSGID_INDEX, scope, msgid_key(msgid, id), Vec::new());

@@ -188,7 +188,7 @@ impl Core {
             && m.send_state.as_ref() != Some(&state)
         {
             m.send_state = Some(state.clone());
-            batch.put(MESSAGES, scope, m.id.as_bytes().to_vec(), encode(&*m));
+            crate::indexes::put_message(&mut batch, scope, Some(m.date_sort), m);
             outbox(
                 &mut batch,
                 &IndexOp::Upsert(Document::Message(message_document(m))),

@@ -14,9 +14,10 @@ use crate::delivery::accept::BlobRef;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
+use crate::indexes::put_message;
 use crate::model::message::SendState;
 use crate::model::{Message, Participant, ParticipantRole};
-use crate::tables::{MESSAGES, MSGID_INDEX, OUTBOUND, RAW_INDEX, msgid_key};
+use crate::tables::{MSGID_INDEX, OUTBOUND, RAW_INDEX, msgid_key};
 use crate::{Core, now};
 
 impl Core {
@@ -60,6 +61,7 @@ impl Core {
         let blob = blob_id(&raw).await?;
 
         let date = now();
+        let stored_date = message.date_sort;
         message.is_draft = false;
         message.is_unread = false;
         message.date = date;
@@ -68,12 +70,7 @@ impl Core {
         message.send_state = Some(SendState::Queued { reason: None });
         let scope = Scope::User(user_id);
         let mut batch = Batch::new();
-        batch.put(
-            MESSAGES,
-            scope,
-            message.id.as_bytes().to_vec(),
-            encode(&message),
-        );
+        put_message(&mut batch, scope, Some(stored_date), &message);
         // The sent copy's raw mail can be downloaded, and answers to it find it.
         batch.put(
             RAW_INDEX,
@@ -94,12 +91,7 @@ impl Core {
             && !parent.is_answered
         {
             parent.is_answered = true;
-            batch.put(
-                MESSAGES,
-                scope,
-                parent.id.as_bytes().to_vec(),
-                encode(&parent),
-            );
+            put_message(&mut batch, scope, Some(parent.date_sort), &parent);
             outbox(
                 &mut batch,
                 &IndexOp::Upsert(Document::Message(message_document(&parent))),
@@ -194,24 +186,68 @@ impl Core {
             .message_id
             .clone()
             .unwrap_or_else(|| format!("{}@{}", message.id, self.config().default_domain));
-        Ok(OutboundDraft {
-            from,
-            participants,
-            subject: message.subject.clone(),
-            body_plain: message.body_plain.clone().unwrap_or_else(|| {
+        let (body_plain, body_html) = if pgp_encrypted(message) {
+            (encrypted_body(message, &attachments)?, None)
+        } else {
+            let plain = message.body_plain.clone().unwrap_or_else(|| {
                 message
                     .body_html
                     .as_deref()
                     .map(crate::text::html_to_text)
                     .unwrap_or_default()
-            }),
-            body_html: message.body_html.clone(),
+            });
+            (plain, message.body_html.clone())
+        };
+        Ok(OutboundDraft {
+            from,
+            participants,
+            subject: message.subject.clone(),
+            body_plain,
+            body_html,
             message_id,
             parent,
             date: now(),
             attachments,
         })
     }
+}
+
+/// Whether the client encrypted the draft with OpenPGP: its privacy features say
+/// method `pgp` and `message_encrypted` `True`, as the web client sets them
+/// (`web/store/middlewares/encryption-middleware.js`). Such a draft goes out as
+/// PGP/MIME, as the original's broker sent it (`go.emails/email.go`,
+/// `encrypt.go`): the broker renders a lone armored message as RFC 3156.
+fn pgp_encrypted(message: &Message) -> bool {
+    let feature = |name: &str| message.privacy_features.get(name).map(String::as_str);
+    feature("message_encryption_method") == Some("pgp")
+        && feature("message_encrypted") == Some("True")
+}
+
+/// The armored OpenPGP message an encrypted draft carries as its body. Anything
+/// else would go out in the clear under a flag that says it is encrypted, and
+/// attachments would go unencrypted beside it (the original dropped them
+/// silently): both are refused.
+fn encrypted_body(message: &Message, attachments: &[OutboundAttachment]) -> CoreResult<String> {
+    const BEGIN: &str = "-----BEGIN PGP MESSAGE-----";
+    const END: &str = "-----END PGP MESSAGE-----";
+    let body = message.body_plain.as_deref().unwrap_or_default().trim();
+    let lone = body.starts_with(BEGIN)
+        && body.ends_with(END)
+        && body.matches(BEGIN).count() == 1
+        && body.is_ascii();
+    if !lone {
+        return Err(CoreError::invalid(
+            "body",
+            "an encrypted draft's body must be one ASCII-armored OpenPGP message",
+        ));
+    }
+    if !attachments.is_empty() {
+        return Err(CoreError::invalid(
+            "attachments",
+            "an encrypted draft cannot carry attachments: they would go unencrypted",
+        ));
+    }
+    Ok(format!("{body}\n"))
 }
 
 /// The id `data` will have as a blob, hashed off the async threads when large.

@@ -78,11 +78,14 @@ impl Core {
         Ok(settings)
     }
 
-    /// Creates a password reset token for `username` and mails it to the user's
-    /// recovery address. An unknown username is not found; a `recovery_email`
-    /// given (it may be empty) that is not the user's is a conflict (the
-    /// original's "username and recovery email mismatch"). Requests are limited
-    /// per username and per client address (they tell whether an account exists).
+    /// Creates a password reset token for the account named `username`, or when
+    /// that is empty, the account whose recovery address is `recovery_email`
+    /// (the newest, if several share it), and mails it to the user's recovery
+    /// address (`fac/users.go` `RequestPasswordReset`). An unknown account is not
+    /// found; a `recovery_email` given with a username that is not the user's is
+    /// a conflict (the original's "username and recovery email mismatch"). Both
+    /// empty is invalid. Requests are limited per account and per client address
+    /// (they tell whether an account exists).
     #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(
         &self,
@@ -90,11 +93,20 @@ impl Core {
         recovery_email: &str,
         client: Option<IpAddr>,
     ) -> CoreResult<PasswordReset> {
-        let account = validate::username_input(username)?;
+        let account = match username.trim() {
+            "" => None,
+            given => Some(validate::username_input(given)?),
+        };
         let recovery_email = match recovery_email {
             "" => None,
             given => Some(validate::email("recovery_email", given)?),
         };
+        if account.is_none() && recovery_email.is_none() {
+            return Err(CoreError::invalid(
+                "username",
+                "a username or a recovery address is required",
+            ));
+        }
         let cfg = self.config();
         let ttl = cfg.password_reset_ttl;
         self.take(
@@ -103,12 +115,21 @@ impl Core {
             cfg.login_window,
         )
         .await?;
+        let user = match (&account, &recovery_email) {
+            (Some(account), _) => self
+                .user_by_name(account)
+                .await?
+                .ok_or_else(|| CoreError::not_found("user", account))?,
+            (None, Some(address)) => self
+                .user_by_recovery_address(address)
+                .await?
+                .filter(|u| u.status != crate::model::user::UserStatus::Deleting)
+                .ok_or_else(|| CoreError::not_found("user", "(by recovery address)"))?,
+            (None, None) => unreachable!("refused above"),
+        };
+        let account = user.username.to_lowercase();
         self.take(Subject::Resets(&account), RESET_REQUESTS, ttl)
             .await?;
-        let user = self
-            .user_by_name(&account)
-            .await?
-            .ok_or_else(|| CoreError::not_found("user", &account))?;
         if recovery_email.is_some_and(|r| !user.recovery_email.eq_ignore_ascii_case(&r)) {
             return Err(CoreError::Conflict(
                 "username and recovery email mismatch".into(),

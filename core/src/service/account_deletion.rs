@@ -57,6 +57,9 @@ impl Core {
                 Scope::Global,
                 user.username.to_lowercase().into_bytes(),
             );
+        if let Some(key) = crate::indexes::recovery_key(&user) {
+            batch.delete(crate::tables::RECOVERY_ADDRESSES, Scope::Global, key);
+        }
         let mut addresses = vec![user.local_identity.to_lowercase()];
         for identity in self.scan_all::<Identity>(user_id, IDENTITIES).await? {
             addresses.push(identity.identifier.to_lowercase());

@@ -19,13 +19,12 @@ use uuid::Uuid;
 use super::validate;
 use crate::Core;
 use crate::blob_refs::{Releases, add_ref};
-use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
 use crate::model::Message;
 use crate::model::message::Attachment;
-use crate::tables::{COUNTERS, MESSAGES, RAW_INDEX, counter};
+use crate::tables::{COUNTERS, RAW_INDEX, counter};
 
 /// Largest attachment accepted on a draft.
 pub const MAX_ATTACHMENT_BYTES: usize = 25 * 1024 * 1024;
@@ -279,19 +278,13 @@ impl Core {
 fn draft_batch(message: &Message, delta: i64) -> Batch {
     let scope = Scope::User(message.user_id);
     let mut batch = Batch::new();
-    batch
-        .put(
-            MESSAGES,
-            scope,
-            message.id.as_bytes().to_vec(),
-            encode(message),
-        )
-        .add(
-            COUNTERS,
-            scope,
-            counter::discussion_attachments(&message.discussion_id),
-            delta,
-        );
+    crate::indexes::put_message(&mut batch, scope, Some(message.date_sort), message);
+    batch.add(
+        COUNTERS,
+        scope,
+        counter::discussion_attachments(&message.discussion_id),
+        delta,
+    );
     outbox(
         &mut batch,
         &IndexOp::Upsert(Document::Message(message_document(message))),

@@ -1,13 +1,14 @@
 //! Public keys of a contact (`/v2/contacts/{id}/publickeys`).
 //!
-//! Keys are kept on the contact record. Core parses a key only enough to name
-//! it: PEM (or OpenPGP armor) or base64 text is decoded, and the fingerprint is
-//! the SHA-256 of the decoded bytes (hex). Whether the bytes make a usable key is
-//! for the code that encrypts or verifies with it; `size` is not computed (0).
+//! Keys are kept on the contact record, as the original stored them
+//! (`fac/keys.go` `CreatePGPPubKey`, `obj/crypto_keys.go`): the client sends
+//! base64 of an OpenPGP public key; core reads it with [`crate::openpgp`] and
+//! keeps it as ASCII armor, with its OpenPGP fingerprint (upper-case hex), its
+//! size in bits and the contact's addresses. A key must name one of the
+//! contact's addresses in a user id. The same key twice is a conflict.
 
 use base64::Engine as _;
 use caliopen_storage_traits::Batch;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::patch::{self, MergePatch, field};
@@ -15,10 +16,11 @@ use super::validate;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Contact;
 use crate::model::contact::PublicKey;
+use crate::openpgp::{self, PublicKeyInfo};
 use crate::{Core, now};
 
-/// Longest key text accepted.
-const MAX_KEY_CHARS: usize = 64 * 1024;
+/// Longest key text accepted: base64 of the longest key read.
+const MAX_KEY_CHARS: usize = openpgp::MAX_KEY_BYTES.div_ceil(3) * 4;
 /// Most keys on one contact.
 const MAX_KEYS: usize = 50;
 
@@ -26,7 +28,7 @@ const MAX_KEYS: usize = 50;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewPublicKey {
     pub label: String,
-    /// PEM, OpenPGP armor, or base64 of either or of DER / binary OpenPGP.
+    /// Base64 of an armored (or binary) OpenPGP public key.
     pub key: String,
 }
 
@@ -42,10 +44,11 @@ impl Core {
         new: NewPublicKey,
     ) -> CoreResult<PublicKey> {
         let label = key_label(&new.label)?;
-        let parsed = parse_key(&new.key)?;
+        let parsed = read_key(&new.key)?;
         let _guard = self.lock_user(user_id).await;
         let stored = self.contact(user_id, contact_id).await?;
-        let fingerprint = hex::encode(Sha256::digest(&parsed.bytes));
+        let emails = key_emails(&stored, &parsed)?;
+        let fingerprint = parsed.fingerprint.clone();
         if stored
             .public_keys
             .iter()
@@ -65,11 +68,11 @@ impl Core {
         let key = PublicKey {
             key_id: Uuid::now_v7(),
             label,
-            key: new.key.trim().to_owned(),
+            key: parsed.armored,
             fingerprint,
-            kind: parsed.kind.to_owned(),
-            emails: stored.emails.iter().map(|e| e.address.clone()).collect(),
-            size: 0,
+            kind: "pgp".to_owned(),
+            emails,
+            size: parsed.bits,
             expire_date: None,
             date_insert: date,
             date_update: date,
@@ -167,125 +170,42 @@ fn key_label(label: &str) -> CoreResult<String> {
     Ok(label.to_owned())
 }
 
-/// A key's decoded bytes and what kind of key the text said it is.
-#[derive(Debug, PartialEq, Eq)]
-struct ParsedKey {
-    bytes: Vec<u8>,
-    /// `pgp` or `x509`.
-    kind: &'static str,
-}
-
-/// Decodes a key given as PEM / armor, or as base64 of PEM, DER or binary OpenPGP.
-fn parse_key(text: &str) -> CoreResult<ParsedKey> {
+/// The key of a `NewPublicKey`: base64 of an armored (or binary) OpenPGP
+/// public key, as the web client sends it (`web/store/modules/public-key.js`;
+/// the original decoded it in `go/ops/contacts/keys.go`, not base64 → 422).
+fn read_key(text: &str) -> CoreResult<PublicKeyInfo> {
+    let bad = |reason: String| CoreError::invalid("key", reason);
     let text = text.trim();
     if text.is_empty() {
-        return Err(CoreError::invalid("key", "is required"));
+        return Err(bad("is required".into()));
     }
-    if text.chars().count() > MAX_KEY_CHARS {
+    if text.len() > MAX_KEY_CHARS {
+        return Err(bad(format!("is longer than {MAX_KEY_CHARS} characters")));
+    }
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| bad("is not base64".into()))?;
+    openpgp::read_public_key(&bytes).map_err(|e| bad(e.to_string()))
+}
+
+/// The contact's addresses that a user id of the key names (the original
+/// refused a key naming none, `obj/crypto_keys.go` `UnmarshalPGPEntity`).
+fn key_emails(contact: &Contact, key: &PublicKeyInfo) -> CoreResult<Vec<String>> {
+    let named: Vec<String> = key
+        .user_ids
+        .iter()
+        .filter_map(|u| openpgp::user_id_email(u))
+        .collect();
+    if !contact
+        .emails
+        .iter()
+        .any(|e| named.contains(&e.address.trim().to_lowercase()))
+    {
         return Err(CoreError::invalid(
             "key",
-            format!("is longer than {MAX_KEY_CHARS} characters"),
+            format!("no matching identity found for contact {}", contact.id),
         ));
     }
-    if text.starts_with("-----BEGIN ") {
-        return parse_pem(text);
-    }
-    let bytes = decode_base64(text)
-        .ok_or_else(|| CoreError::invalid("key", "is neither PEM nor base64"))?;
-    if bytes.starts_with(b"-----BEGIN ") {
-        let inner = std::str::from_utf8(&bytes)
-            .map_err(|_| CoreError::invalid("key", "is not valid PEM text"))?;
-        return parse_pem(inner.trim());
-    }
-    let kind = match bytes.first() {
-        // A DER SEQUENCE (SubjectPublicKeyInfo, certificate).
-        Some(0x30) => "x509",
-        // An OpenPGP packet header always has its high bit set.
-        Some(b) if b & 0x80 != 0 => "pgp",
-        _ => {
-            return Err(CoreError::invalid(
-                "key",
-                "is neither a DER nor an OpenPGP key",
-            ));
-        }
-    };
-    Ok(ParsedKey { bytes, kind })
-}
-
-/// PEM (RFC 7468) or OpenPGP armor (RFC 4880): header lines and the armor
-/// checksum are skipped, the rest is base64.
-fn parse_pem(text: &str) -> CoreResult<ParsedKey> {
-    let bad = |reason: &str| CoreError::invalid("key", reason.to_owned());
-    let mut lines = text.lines().map(str::trim);
-    let first = lines.next().unwrap_or_default();
-    let label = first
-        .strip_prefix("-----BEGIN ")
-        .and_then(|l| l.strip_suffix("-----"))
-        .ok_or_else(|| bad("has a malformed BEGIN line"))?;
-    let end = format!("-----END {label}-----");
-    let mut body = String::new();
-    let mut ended = false;
-    for line in lines {
-        if line == end {
-            ended = true;
-            break;
-        }
-        let header = line.contains(':');
-        let checksum = line.starts_with('=') && line.len() == 5;
-        if !line.is_empty() && !header && !checksum {
-            body.push_str(line);
-        }
-    }
-    if !ended {
-        return Err(bad("has no END line matching its BEGIN line"));
-    }
-    let bytes = decode_base64(&body).ok_or_else(|| bad("has a body that is not base64"))?;
-    if bytes.is_empty() {
-        return Err(bad("is empty"));
-    }
-    let kind = if label.contains("PGP") { "pgp" } else { "x509" };
-    Ok(ParsedKey { bytes, kind })
-}
-
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let engines = [
-        base64::engine::general_purpose::STANDARD,
-        base64::engine::general_purpose::URL_SAFE,
-    ];
-    engines
-        .iter()
-        .find_map(|e| e.decode(compact.as_bytes()).ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PGP: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: test\n\nmQENBFxyz0Q=\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----";
-
-    #[test]
-    fn pem_armor_and_base64_forms_give_the_same_bytes() {
-        let armored = parse_key(PGP).unwrap();
-        assert_eq!(armored.kind, "pgp");
-        let wrapped = base64::engine::general_purpose::STANDARD.encode(PGP);
-        assert_eq!(parse_key(&wrapped).unwrap(), armored);
-        let der = base64::engine::general_purpose::STANDARD.encode([0x30, 0x82, 0x01, 0x0a]);
-        assert_eq!(parse_key(&der).unwrap().kind, "x509");
-    }
-
-    #[test]
-    fn malformed_keys_are_refused() {
-        for bad in [
-            "",
-            "not a key!",
-            "-----BEGIN PUBLIC KEY-----\nAAAA\n",
-            "AAAA",
-        ] {
-            assert!(
-                matches!(parse_key(bad), Err(CoreError::Invalid { field, .. }) if field == "key"),
-                "{bad}"
-            );
-        }
-    }
+    Ok(contact.emails.iter().map(|e| e.address.clone()).collect())
 }

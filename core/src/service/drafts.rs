@@ -28,12 +28,11 @@ use super::drafts_compose::{DraftInput, compose};
 use super::patch::{self, MergePatch, field};
 use super::validate;
 use crate::Core;
-use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
 use crate::model::{Message, ParticipantRole};
-use crate::tables::{COUNTERS, MESSAGES, counter};
+use crate::tables::{COUNTERS, counter};
 
 /// Most privacy features a draft carries.
 const MAX_FEATURES: usize = 32;
@@ -276,12 +275,7 @@ impl Core {
         let message = compose(self, user_id, input, parent.as_ref(), None).await?;
         let scope = Scope::User(user_id);
         let mut batch = Batch::new();
-        batch.put(
-            MESSAGES,
-            scope,
-            message.id.as_bytes().to_vec(),
-            encode(&message),
-        );
+        crate::indexes::put_message(&mut batch, scope, None, &message);
         self.discussion_batch(&mut batch, &message, true).await?;
         batch.add(COUNTERS, scope, counter::MESSAGES, 1);
         outbox(
@@ -334,11 +328,11 @@ impl Core {
         };
         let message = compose(self, user_id, input, parent.as_ref(), Some(&stored)).await?;
         let mut batch = Batch::new();
-        batch.put(
-            MESSAGES,
+        crate::indexes::put_message(
+            &mut batch,
             Scope::User(user_id),
-            message.id.as_bytes().to_vec(),
-            encode(&message),
+            Some(stored.date_sort),
+            &message,
         );
         if message.discussion_id == stored.discussion_id {
             self.discussion_batch(&mut batch, &message, false).await?;

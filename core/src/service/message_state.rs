@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::Core;
 use crate::blob_refs::{Releases, message_blobs};
-use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::index::documents::message_document;
 use crate::index::outbox;
+use crate::indexes::{delete_message, put_message};
 use crate::model::Message;
-use crate::tables::{COUNTERS, MESSAGES, MSGID_INDEX, RAW_INDEX, counter, msgid_key};
+use crate::tables::{COUNTERS, MSGID_INDEX, RAW_INDEX, counter, msgid_key};
 use caliopen_storage_traits::limits::MAX_KEY_BYTES;
 
 /// What `POST /v2/messages/{id}/actions` may ask.
@@ -105,20 +105,13 @@ impl Core {
         let delta = if unread { 1 } else { -1 };
         let scope = Scope::User(user_id);
         let mut batch = Batch::new();
-        batch
-            .put(
-                MESSAGES,
-                scope,
-                message.id.as_bytes().to_vec(),
-                encode(&message),
-            )
-            .add(COUNTERS, scope, counter::UNREAD, delta)
-            .add(
-                COUNTERS,
-                scope,
-                counter::discussion_unread(&message.discussion_id),
-                delta,
-            );
+        put_message(&mut batch, scope, Some(message.date_sort), &message);
+        batch.add(COUNTERS, scope, counter::UNREAD, delta).add(
+            COUNTERS,
+            scope,
+            counter::discussion_unread(&message.discussion_id),
+            delta,
+        );
         outbox(
             &mut batch,
             &IndexOp::Upsert(Document::Message(message_document(&message))),
@@ -140,7 +133,7 @@ impl Core {
         let scope = Scope::User(user_id);
         let records = &self.stores().records;
         let mut batch = Batch::new();
-        batch.delete(MESSAGES, scope, message.id.as_bytes().to_vec());
+        delete_message(&mut batch, scope, &message);
         if let Some(msgid) = &message.external_references.message_id {
             batch.delete(MSGID_INDEX, scope, msgid_key(msgid, message.id));
         }

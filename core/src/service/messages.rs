@@ -12,8 +12,9 @@ use super::contact_cards::ContactCards;
 use crate::Core;
 use crate::codec::decode;
 use crate::error::{CoreError, CoreResult};
+use crate::indexes::message_of_date_key;
 use crate::model::Message;
-use crate::tables::{COUNTERS, MESSAGES, counter};
+use crate::tables::{COUNTERS, MESSAGES, MESSAGES_BY_DATE, counter};
 
 /// Which messages a list request wants.
 #[derive(Debug, Clone)]
@@ -106,11 +107,13 @@ impl MessageFilter {
 /// more at a time only while records are small ([`next_chunk`]): a scan of
 /// hundreds of large messages would be gigabytes. Messages are decoded one by one.
 const SCAN_CHUNK: usize = 64;
+/// Keys of the by-date index read per scan.
+const INDEX_CHUNK: usize = 1_000;
 /// Records larger than this on average keep scans at one record.
 const SMALL_RECORD: usize = 256 * 1024;
 
 /// The next scan's size after a scan that read `records` records of `bytes`.
-fn next_chunk(chunk: usize, records: usize, bytes: usize) -> usize {
+pub(crate) fn next_chunk(chunk: usize, records: usize, bytes: usize) -> usize {
     if records == 0 || bytes / records > SMALL_RECORD {
         1
     } else {
@@ -165,7 +168,6 @@ impl Core {
         let mut page = Page {
             filter,
             cards: self.contact_cards(user_id),
-            seen: 0,
             taken: 0,
             open: filter.limit > 0,
             visit,
@@ -176,46 +178,33 @@ impl Core {
         }
     }
 
-    /// All the user's messages. Unfiltered, in storage order (newest ids
-    /// first), the total from a counter, and the scan stops with the page.
-    /// Filtered, every message is read anyway: the matching ones are handed
-    /// out by `date_sort` (see [`Core::hand_out_by_date`]).
+    /// All the user's messages. Unfiltered: by `date_sort` newest first (ties:
+    /// by id), from the by-date index (see [`Core::visit_by_date`]). Filtered,
+    /// every message is read anyway: the matching ones are handed out by
+    /// `date_sort` (see [`Core::hand_out_by_date`]).
     async fn visit_all<F: FnMut(Message) -> bool + Send>(
         &self,
         user_id: Uuid,
         page: &mut Page<'_, F>,
     ) -> CoreResult<u64> {
+        if page.filter.is_unfiltered() {
+            return self.visit_by_date(user_id, page).await;
+        }
         let scope = Scope::User(user_id);
         let records = &self.stores().records;
-        let counted = page.filter.is_unfiltered();
         let mut matching: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
         let mut after = None;
         let mut chunk = 1;
         loop {
-            if counted && !page.open {
-                break;
-            }
             let scan = records
                 .scan(MESSAGES, scope, Scan::all(chunk).reversed().after(after))
                 .await?;
             let bytes = scan.items.iter().map(|(_, v)| v.len()).sum();
             chunk = next_chunk(chunk, scan.items.len(), bytes);
             for (_, v) in &scan.items {
-                if !counted {
-                    let m: Message = decode(MESSAGES.name, v)?;
-                    if page.filter.accepts(&m) {
-                        matching.push((m.date_sort, m.id));
-                    }
-                    continue;
-                }
-                if !page.open || (page.seen as usize) < page.filter.offset {
-                    // Skipped without decoding.
-                    page.seen += 1;
-                    continue;
-                }
-                let m = decode(MESSAGES.name, v)?;
-                if page.admits(&m) {
-                    self.give(page, m).await?;
+                let m: Message = decode(MESSAGES.name, v)?;
+                if page.filter.accepts(&m) {
+                    matching.push((m.date_sort, m.id));
                 }
             }
             match scan.next {
@@ -223,13 +212,59 @@ impl Core {
                 None => break,
             }
         }
-        if counted {
-            return Ok(records
-                .counter(COUNTERS, scope, counter::MESSAGES)
-                .await?
-                .max(0) as u64);
-        }
         self.hand_out_by_date(user_id, matching, page).await
+    }
+
+    /// The unfiltered list, as the original's index sorted it (`date_sort`
+    /// descending, `idx/messages.go`): the by-date index is read newest first,
+    /// its keys up to the offset skipped unread, and only the page's messages
+    /// read; the total comes from a counter.
+    async fn visit_by_date<F: FnMut(Message) -> bool + Send>(
+        &self,
+        user_id: Uuid,
+        page: &mut Page<'_, F>,
+    ) -> CoreResult<u64> {
+        let scope = Scope::User(user_id);
+        let records = &self.stores().records;
+        let mut skip = page.filter.offset;
+        let mut after = None;
+        while page.open {
+            let wanted = skip
+                .saturating_add(page.filter.limit.saturating_sub(page.taken))
+                .clamp(1, INDEX_CHUNK);
+            let scan = records
+                .scan(
+                    MESSAGES_BY_DATE,
+                    scope,
+                    Scan::all(wanted).reversed().after(after),
+                )
+                .await?;
+            for (key, _) in &scan.items {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let Some(id) = message_of_date_key(key) else {
+                    continue;
+                };
+                if !page.open {
+                    break;
+                }
+                match self.message(user_id, id).await {
+                    Ok(m) => self.give(page, m).await?,
+                    Err(CoreError::NotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            match scan.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        Ok(records
+            .counter(COUNTERS, scope, counter::MESSAGES)
+            .await?
+            .max(0) as u64)
     }
 
     /// A discussion's messages, by `date_sort` newest first (ties: by id), as
@@ -289,14 +324,12 @@ impl Core {
     }
 }
 
-/// A page being handed out: counts what matches, gives `visit` the messages
-/// from `offset` on until it has `limit` or `visit` wants no more.
+/// A page being handed out: gives `visit` the messages from `offset` on until
+/// it has `limit` or `visit` wants no more.
 struct Page<'f, F> {
     filter: &'f MessageFilter,
     /// The contacts of the page's participants.
     cards: ContactCards,
-    /// Messages that matched so far.
-    seen: u64,
     /// Messages given to `visit`.
     taken: usize,
     open: bool,
@@ -304,16 +337,6 @@ struct Page<'f, F> {
 }
 
 impl<F: FnMut(Message) -> bool> Page<'_, F> {
-    /// Counts `m` if it matches; answers whether it goes to `visit`.
-    fn admits(&mut self, m: &Message) -> bool {
-        if !self.filter.accepts(m) {
-            return false;
-        }
-        let index = self.seen;
-        self.seen += 1;
-        self.open && (index as usize) >= self.filter.offset
-    }
-
     /// Hands `m` to `visit`, counted in the page.
     fn give(&mut self, m: Message) {
         self.taken += 1;

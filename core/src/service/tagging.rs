@@ -14,7 +14,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::index::documents::{contact_document, message_document};
 use crate::index::outbox;
 use crate::model::{Contact, Message};
-use crate::tables::{CONTACTS, MESSAGES};
+use crate::tables::CONTACTS;
 use crate::{Core, now};
 
 const TAGS_FIELD: &[patch::Field] = &[field("tags")];
@@ -138,7 +138,7 @@ impl Core {
         for mut m in messages.iter().cloned() {
             if m.tags != tags {
                 m.tags = tags.clone();
-                batch.put(MESSAGES, scope, m.id.as_bytes().to_vec(), encode(&m));
+                crate::indexes::put_message(&mut batch, scope, Some(m.date_sort), &m);
                 outbox(
                     &mut batch,
                     &IndexOp::Upsert(Document::Message(message_document(&m))),
@@ -164,11 +164,11 @@ impl Core {
     ) -> CoreResult<Message> {
         message.tags = self.known_tags(message.user_id, "tags", tags).await?;
         let mut batch = Batch::new();
-        batch.put(
-            MESSAGES,
+        crate::indexes::put_message(
+            &mut batch,
             Scope::User(message.user_id),
-            message.id.as_bytes().to_vec(),
-            encode(&message),
+            Some(message.date_sort),
+            &message,
         );
         outbox(
             &mut batch,

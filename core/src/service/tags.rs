@@ -125,7 +125,7 @@ impl Core {
         for mut m in self.scan_all::<Message>(user_id, MESSAGES).await? {
             if m.tags.iter().any(|t| t == name) {
                 m.tags.retain(|t| t != name);
-                batch.put(MESSAGES, scope, m.id.as_bytes().to_vec(), encode(&m));
+                crate::indexes::put_message(&mut batch, scope, Some(m.date_sort), &m);
                 outbox(
                     &mut batch,
                     &IndexOp::Upsert(Document::Message(message_document(&m))),

@@ -171,6 +171,14 @@ impl Core {
             ..Contact::default()
         };
         let mut batch = Batch::new();
+        if let Some(key) = crate::indexes::recovery_key(&user) {
+            batch.put(
+                crate::tables::RECOVERY_ADDRESSES,
+                Scope::Global,
+                key,
+                Vec::new(),
+            );
+        }
         batch
             .put(
                 USERS,

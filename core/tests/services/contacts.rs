@@ -4,6 +4,8 @@ use caliopen_core::CoreError;
 use caliopen_core::model::Contact;
 use caliopen_core::model::contact::ContactEmail;
 use caliopen_core::service::contact_keys::NewPublicKey;
+
+use crate::gpg::gpg_key;
 use caliopen_core::service::contacts::ContactFilter;
 use serde_json::json;
 
@@ -19,8 +21,6 @@ pub fn contact(title: &str, address: &str) -> Contact {
         ..Contact::default()
     }
 }
-
-const PGP_KEY: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGN0ZXN0a2V5Ym9keQ==\n=AbCd\n-----END PGP PUBLIC KEY BLOCK-----\n";
 
 #[tokio::test]
 async fn contacts_are_listed_by_title_with_a_total() {
@@ -229,17 +229,42 @@ async fn public_keys_are_added_read_relabelled_and_deleted() {
         label: label.into(),
         key: key.into(),
     };
+    // As the original stored a key (`obj/crypto_keys.go` `UnmarshalPGPEntity`):
+    // armor, upper-case OpenPGP fingerprint, bit length, the contact's addresses.
+    let gpg = gpg_key("Bob <Bob@X.org>", "ed25519");
+    let pgp_key = gpg.base64();
     let key = node
         .core
-        .add_public_key(owner.id, c.id, new("laptop", PGP_KEY))
+        .add_public_key(owner.id, c.id, new("laptop", &pgp_key))
         .await
         .unwrap();
     assert_eq!(key.kind, "pgp");
-    assert_eq!(key.fingerprint.len(), 64);
+    assert_eq!(key.fingerprint, gpg.fingerprint);
+    assert_eq!(key.size, gpg.bits);
+    assert!(key.key.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"));
     assert_eq!(key.emails, vec!["bob@x.org".to_owned()]);
+    // A key naming none of the contact's addresses (the original: "no matching
+    // identity found for contact").
+    assert_invalid(
+        node.core
+            .add_public_key(
+                owner.id,
+                c.id,
+                new("other", &gpg_key("Eve <eve@x.org>", "ed25519").base64()),
+            )
+            .await,
+        "key",
+    );
+    // Armor given as is, not base64 (the client base64-encodes it).
+    assert_invalid(
+        node.core
+            .add_public_key(owner.id, c.id, new("raw", &gpg.armored))
+            .await,
+        "key",
+    );
     assert!(matches!(
         node.core
-            .add_public_key(owner.id, c.id, new("again", PGP_KEY))
+            .add_public_key(owner.id, c.id, new("again", &pgp_key))
             .await,
         Err(CoreError::Conflict(_))
     ));
@@ -251,7 +276,7 @@ async fn public_keys_are_added_read_relabelled_and_deleted() {
     );
     assert_invalid(
         node.core
-            .add_public_key(owner.id, c.id, new(" ", PGP_KEY))
+            .add_public_key(owner.id, c.id, new(" ", &pgp_key))
             .await,
         "label",
     );

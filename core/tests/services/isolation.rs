@@ -13,8 +13,6 @@ use serde_json::json;
 use crate::contacts::contact;
 use crate::harness::{Node, assert_not_found, patch};
 
-const KEY: &str = "-----BEGIN PUBLIC KEY-----\nMAoGCCqGSM49AwEH\n-----END PUBLIC KEY-----";
-
 #[tokio::test]
 async fn another_users_ids_are_not_found_for_every_operation() {
     let node = Node::new().await;
@@ -97,7 +95,7 @@ async fn another_users_ids_are_not_found_for_every_operation() {
             c.id,
             NewPublicKey {
                 label: "k".into(),
-                key: KEY.into(),
+                key: crate::gpg::gpg_key("Carol <carol@example.net>", "ed25519").base64(),
             },
         )
         .await
@@ -191,7 +189,7 @@ async fn another_users_ids_are_not_found_for_every_operation() {
             c.id,
             NewPublicKey {
                 label: "k".into(),
-                key: KEY.into(),
+                key: crate::gpg::gpg_key("Carol <carol@example.net>", "ed25519").base64(),
             },
         )
         .await,

@@ -182,6 +182,119 @@ async fn a_reply_is_rendered_queued_and_relayed_with_its_references() {
     assert!(node.core.send_draft(alice, id).await.is_err());
 }
 
+/// An armored OpenPGP message GnuPG makes (symmetric, so no key is needed).
+fn gpg_encrypted(text: &str) -> String {
+    use std::io::Write as _;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("gpg")
+        .args(["--batch", "--homedir", home.path().to_str().unwrap()])
+        .args(["--pinentry-mode", "loopback", "--passphrase", "x"])
+        .args(["--symmetric", "--armor"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gpg runs (install gnupg)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let _ = std::process::Command::new("gpgconf")
+        .args([
+            "--homedir",
+            home.path().to_str().unwrap(),
+            "--kill",
+            "gpg-agent",
+        ])
+        .status();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// D15: a draft the client encrypted (privacy features `message_encryption_method:
+/// "pgp"`, `message_encrypted: "True"`, as `web/store/middlewares/encryption-middleware.js`
+/// sets them) goes out as PGP/MIME (RFC 3156), as the original broker sent it
+/// (`src/backend/brokers/go.emails/email.go`, `encrypt.go`); one whose body is not
+/// an armored message is refused rather than sent in the clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_draft_goes_out_as_pgp_mime() {
+    let relay = Relay::start(None);
+    let (node, _stop) = node(plain_relay(relay.port)).await;
+    let alice = node.user("alice").await;
+    let identity = node
+        .core
+        .identities(alice, IdentityKind::Local)
+        .await
+        .unwrap()[0]
+        .id;
+    let armored = gpg_encrypted("the minutes, encrypted");
+    let encrypted = |body: &str| NewDraft {
+        user_identities: vec![identity.to_string()],
+        participants: vec![DraftParticipant {
+            role: "To".into(),
+            address: "bob@example.org".into(),
+            ..DraftParticipant::default()
+        }],
+        subject: "Minutes".into(),
+        body: body.into(),
+        privacy_features: serde_json::json!({
+            "message_encrypted": "True",
+            "message_encryption_method": "pgp",
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+        ..NewDraft::default()
+    };
+    let clear = node
+        .core
+        .create_draft(alice, encrypted("not encrypted at all"))
+        .await
+        .unwrap();
+    assert!(node.core.send_draft(alice, clear.id).await.is_err());
+
+    let id = node
+        .core
+        .create_draft(alice, encrypted(&armored))
+        .await
+        .unwrap()
+        .id;
+    node.core.send_draft(alice, id).await.unwrap();
+    wait_state(&node, alice, id, |s| matches!(s, SendState::Sent { .. })).await;
+    let got = relay.received();
+    assert_eq!(got.len(), 1, "only the encrypted draft reached the relay");
+    let raw = &got[0].1;
+    let parsed = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let ct = parsed.content_type().unwrap();
+    assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("encrypted")));
+    assert_eq!(ct.attribute("protocol"), Some("application/pgp-encrypted"));
+    let parts: Vec<_> = parsed.parts.iter().skip(1).collect();
+    assert_eq!(parts.len(), 2, "a version part and the encrypted part");
+    let version = parts[0].content_type().unwrap();
+    assert_eq!(
+        (version.ctype(), version.subtype()),
+        ("application", Some("pgp-encrypted"))
+    );
+    assert_eq!(
+        String::from_utf8_lossy(parts[0].contents()).trim(),
+        "Version: 1"
+    );
+    let data = parts[1].content_type().unwrap();
+    assert_eq!(
+        (data.ctype(), data.subtype()),
+        ("application", Some("octet-stream"))
+    );
+    assert_eq!(
+        String::from_utf8_lossy(parts[1].contents())
+            .replace("\r\n", "\n")
+            .trim(),
+        armored.trim()
+    );
+    assert!(!String::from_utf8_lossy(raw).contains("the minutes, encrypted"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_and_auth_are_used_when_configured() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,7 +26,8 @@ pub const WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "
 ///
 /// swaks speaks STARTTLS through Net::SSLeay, a package it only recommends (recommends
 /// are not installed here). The hostile-edge tests hold a server to a file descriptor
-/// limit with prlimit (util-linux) and find its pid with pgrep (procps).
+/// limit with prlimit (util-linux) and find its pid with pgrep (procps). The OpenPGP key
+/// tests have GnuPG make real keys (gnupg).
 const TEST_PACKAGES: &[&str] = &[
     "swaks",
     "libnet-ssleay-perl",
@@ -36,6 +37,7 @@ const TEST_PACKAGES: &[&str] = &[
     "python3-venv",
     "util-linux",
     "procps",
+    "gnupg",
 ];
 
 pub fn run(root: &Path, purpose: Purpose) -> anyhow::Result<()> {

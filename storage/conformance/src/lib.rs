@@ -9,7 +9,8 @@
 //! - [`limits`]: key lengths: the longest allowed is stored, a longer one (up to
 //!   past what an engine asserts on) is refused in every operation and the store
 //!   goes on serving.
-//! - [`order`]: bytewise key order and paging (prefixes, cursors, limits, reverse).
+//! - [`order`]: bytewise key order and paging (prefixes, cursors, limits, reverse);
+//!   keys ordered by a signed number then an id (core's by-date indexes).
 //! - [`concurrency`]: concurrent writers with exact counters; batches never seen half
 //!   applied.
 //! - [`blobs`]: content addressing, idempotent puts, large blobs.
@@ -43,7 +44,7 @@ pub use blobs::{blobs_idempotent, blobs_large, blobs_put_then_write, blobs_round
 pub use concurrency::{records_batch_atomicity, records_concurrent_writers};
 pub use ephemeral::{ephemeral_increment_window, ephemeral_ttl};
 pub use limits::{ephemeral_key_limits, records_key_limits};
-pub use order::{records_key_order, records_paging};
+pub use order::{records_key_order, records_number_order, records_paging};
 pub use records::{
     records_batch_validation, records_counters, records_get_put_delete, records_scope_isolation,
 };
@@ -83,6 +84,7 @@ macro_rules! __for_each_check {
             records_get_put_delete,
             records_key_order,
             records_paging,
+            records_number_order,
             records_scope_isolation,
             records_counters,
             records_batch_validation,

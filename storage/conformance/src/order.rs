@@ -1,7 +1,7 @@
 //! Checks of record order: bytewise key order, and paging through a partition with
 //! prefixes, cursors and limits in both directions.
 
-use caliopen_storage_traits::{Batch, Scan};
+use caliopen_storage_traits::{Batch, Scan, ordered_i64, ordered_i64_value};
 
 use crate::Backend;
 use crate::support::{PLAIN, close, fresh_user, ok, open, scan_keys, write};
@@ -229,6 +229,96 @@ pub async fn records_paging(backend: &dyn Backend) {
         all.len(),
         inside.len() + outside.len(),
         "[{name}] paging the whole partition reaches every key"
+    );
+    close(backend, stores).await;
+}
+
+/// Keys that sort by a signed number then an id ([`ordered_i64`] + 16 bytes), as
+/// core's by-date indexes are built: a reverse scan in small pages hands them out
+/// newest first, ties by id (descending), dates before 1970 last; moving an entry
+/// (delete the old key, put the new one, in one batch) and deleting one show at
+/// once.
+pub async fn records_number_order(backend: &dyn Backend) {
+    let stores = open(backend).await;
+    let name = backend.name();
+    let user = fresh_user();
+    let id = |n: u8| [n; 16];
+    let key = |date: i64, n: u8| {
+        let mut k = ordered_i64(date).to_vec();
+        k.extend_from_slice(&id(n));
+        k
+    };
+    let entries: Vec<(i64, u8)> = vec![
+        (1_609_459_200_000_000, 1), // 2021-01-01, in microseconds
+        (1_577_836_800_000_000, 2), // 2020-01-01
+        (-86_400_000_000, 3),       // 1969-12-31
+        (0, 4),
+        (1_609_459_200_000_000, 0xff), // same date: the higher id first
+        (1_609_459_200_000_000, 0x00),
+        (i64::MIN, 5),
+        (i64::MAX, 6),
+        (-1, 7),
+    ];
+    let mut batch = Batch::new();
+    for (date, n) in &entries {
+        batch.put(PLAIN, user, key(*date, *n), Vec::new());
+    }
+    write(backend, &stores, "writing keys by number", batch).await;
+
+    let mut expected: Vec<(i64, u8)> = entries.clone();
+    expected.sort_by(|a, b| b.cmp(a));
+    let newest_first = |keys: Vec<Vec<u8>>| -> Vec<(i64, u8)> {
+        keys.iter()
+            .map(|k| {
+                let mut date = [0u8; 8];
+                date.copy_from_slice(&k[..8]);
+                (ordered_i64_value(date), k[8])
+            })
+            .collect()
+    };
+    let got = scan_keys(backend, &stores, PLAIN, user, Scan::all(2).reversed()).await;
+    assert_eq!(
+        newest_first(got),
+        expected,
+        "[{name}] a reverse scan in pages of 2 hands keys out by number, newest first, ties by id"
+    );
+
+    // The 2020 entry moves to 2022; the 1969 one goes.
+    let mut batch = Batch::new();
+    batch.delete(PLAIN, user, key(1_577_836_800_000_000, 2));
+    batch.put(PLAIN, user, key(1_640_995_200_000_000, 2), Vec::new());
+    batch.delete(PLAIN, user, key(-86_400_000_000, 3));
+    write(
+        backend,
+        &stores,
+        "moving and deleting keys by number",
+        batch,
+    )
+    .await;
+    expected.retain(|e| e.1 != 2 && e.1 != 3);
+    expected.push((1_640_995_200_000_000, 2));
+    expected.sort_by(|a, b| b.cmp(a));
+    let got = scan_keys(backend, &stores, PLAIN, user, Scan::all(3).reversed()).await;
+    assert_eq!(
+        newest_first(got),
+        expected,
+        "[{name}] a moved key is found at its new number only, a deleted one nowhere"
+    );
+    // A page that starts after a cursor in the middle of ties.
+    let after = key(1_609_459_200_000_000, 0xff);
+    let page = ok(
+        backend,
+        "scan after a tie",
+        stores
+            .records
+            .scan(PLAIN, user, Scan::all(2).reversed().after(Some(after)))
+            .await,
+    );
+    let got = newest_first(page.items.into_iter().map(|(k, _)| k).collect());
+    assert_eq!(
+        got,
+        vec![(1_609_459_200_000_000, 1), (1_609_459_200_000_000, 0)],
+        "[{name}] a reverse scan after a key resumes with the next tie"
     );
     close(backend, stores).await;
 }

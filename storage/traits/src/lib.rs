@@ -33,7 +33,9 @@ use std::sync::Arc;
 pub use blobs::{BlobId, BlobSource, BlobStore};
 pub use ephemeral::EphemeralStore;
 pub use error::{StorageError, StorageResult};
-pub use records::{Batch, KeyLayout, Op, Page, RecordStore, Scan, Scope, Table};
+pub use records::{
+    Batch, KeyLayout, Op, Page, RecordStore, Scan, Scope, Table, ordered_i64, ordered_i64_value,
+};
 pub use search::SearchIndex;
 
 /// One implementation of every storage role.

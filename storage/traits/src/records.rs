@@ -198,6 +198,18 @@ impl Batch {
     }
 }
 
+/// The 8 bytes of `value` whose bytewise order is its numeric order (big-endian,
+/// sign bit flipped), for keys that sort by a signed number such as a date: every
+/// backend orders keys bytewise, so a scan over such keys is a scan by number.
+pub const fn ordered_i64(value: i64) -> [u8; 8] {
+    ((value as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// The number [`ordered_i64`] encoded.
+pub const fn ordered_i64_value(bytes: [u8; 8]) -> i64 {
+    (u64::from_be_bytes(bytes) ^ (1 << 63)) as i64
+}
+
 /// A range read within one (table, scope) partition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scan {

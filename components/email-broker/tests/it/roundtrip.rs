@@ -308,6 +308,66 @@ fn invalid_drafts_are_refused_not_trapped() {
     assert!(error.message.contains("no recipient"), "{}", error.message);
 }
 
+/// A draft made of one armored OpenPGP message goes out as PGP/MIME (RFC 3156 §4,
+/// as the original broker's `go.emails/encrypt.go` did), and our own inbound path
+/// reads it back as PGP/MIME; with anything beside it, it does not.
+#[test]
+fn an_armored_message_alone_goes_out_as_pgp_mime() {
+    let armored = "-----BEGIN PGP MESSAGE-----\n\njA0ECQMC0Vb4W1Kz7rT/0kEBSm9+Q0Zr\n=wXyZ\n-----END PGP MESSAGE-----";
+    let mut draft = base();
+    draft.body_plain = format!("{armored}\n");
+    let bytes = outbound(&draft).expect("valid");
+    assert_eq!(wire_problems(&bytes), Vec::<String>::new());
+    let text = String::from_utf8(bytes.clone()).expect("ASCII");
+    let (header, body) = text.split_once("\r\n\r\n").expect("a header");
+    let unfolded = header.replace("\r\n\t", " ").replace("\r\n ", " ");
+    let ct = unfolded
+        .lines()
+        .find(|l| l.starts_with("Content-Type:"))
+        .expect("a Content-Type");
+    assert!(ct.contains("multipart/encrypted"), "{ct}");
+    assert!(
+        ct.contains("protocol=\"application/pgp-encrypted\""),
+        "{ct}"
+    );
+    let boundary = ct
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|b| b.split('"').next())
+        .expect("a boundary");
+    let parts: Vec<&str> = body.split(&format!("--{boundary}")).collect();
+    // preamble, version part, data part, closing `--`.
+    assert_eq!(parts.len(), 4, "{body}");
+    assert!(
+        parts[1].contains("Content-Type: application/pgp-encrypted"),
+        "{}",
+        parts[1]
+    );
+    assert!(parts[1].contains("\r\n\r\nVersion: 1\r\n"), "{}", parts[1]);
+    assert!(
+        parts[2].contains("Content-Type: application/octet-stream"),
+        "{}",
+        parts[2]
+    );
+    assert!(
+        parts[2].contains(&format!("\r\n\r\n{}\r\n", armored.replace('\n', "\r\n"))),
+        "{}",
+        parts[2]
+    );
+    assert!(parts[3].starts_with("--"), "{}", parts[3]);
+    let message = common::broker(&bytes).expect("the parser reads it");
+    assert_eq!(
+        message.privacy_features.encryption.map(common::scheme),
+        Some("pgp-mime")
+    );
+
+    // An HTML body or an attachment beside it: not an encrypted message.
+    let mut html = draft.clone();
+    html.body_html = Some("<p>x</p>".into());
+    let text = String::from_utf8(outbound(&html).expect("valid")).expect("ASCII");
+    assert!(!text.contains("multipart/encrypted"), "{text}");
+}
+
 /// Prints the MIME of every round-trip draft:
 /// `cargo test -p caliopen-email-broker --test it roundtrip::show -- --ignored --nocapture`.
 #[test]

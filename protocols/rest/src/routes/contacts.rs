@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
+use caliopen_core::CoreError;
 use caliopen_core::model::Contact;
 use caliopen_core::service::contact_keys::NewPublicKey;
 use caliopen_core::service::contacts::ContactFilter;
@@ -120,7 +121,11 @@ async fn create(
     let user = caller.user_id();
     let contact = state.core.create_contact(user, contact).await?;
     for key in keys {
-        state.core.add_public_key(user, contact.id, key).await?;
+        state
+            .core
+            .add_public_key(user, contact.id, key)
+            .await
+            .map_err(key_error)?;
     }
     Ok(Json(json!({
         "location": format!("/api/v2/contacts/{}", contact.id),
@@ -302,12 +307,25 @@ async fn add_key(
     let key = state
         .core
         .add_public_key(user, id, body.into_core())
-        .await?;
+        .await
+        .map_err(key_error)?;
     let contact = state.core.contact(user, id).await?;
     Ok(Json(json!({
         "location": views::contact::public_key_location(&contact, &key),
         "publickey_id": key.key_id.to_string(),
     })))
+}
+
+/// A key that is not base64 of an OpenPGP public key naming one of the
+/// contact's addresses is 422, as the original answered
+/// (`go/ops/contacts/keys.go`, `fac/keys.go` `CreatePGPPubKey`).
+fn key_error(e: CoreError) -> ApiError {
+    match e {
+        CoreError::Invalid { ref field, .. } if field == "key" => {
+            ApiError::unprocessable(e.to_string())
+        }
+        e => e.into(),
+    }
 }
 
 fn key_ids(contact_id: &str, pubkey_id: &str) -> ApiResult<(Uuid, Uuid)> {

@@ -8,8 +8,9 @@
 //! `RequestPasswordReset` that the web client translates
 //! (`web/scenes/ForgotPassword/presenter.jsx`): 424 `[RESTfacility] user not
 //! found`, 424 `[RESTfacility] username and recovery email mismatch`, 400 when
-//! no field is given. Accounts are found by username: a request with only a
-//! recovery address is 400 (the original also looked accounts up by it).
+//! no field is given. Accounts are found by username, or with only a recovery
+//! address by that address (core's recovery index, as the original's
+//! `user_recovery_email` table).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -39,7 +40,7 @@ struct ResetRequest {
 }
 
 /// `204` once the token is mailed; 400 (no field, malformed or over-long
-/// fields, or no username), 424 (see the module docs), 429 (too many requests
+/// fields), 424 (see the module docs), 429 (too many requests
 /// for this username or from this address).
 async fn request(
     State(state): State<AppState>,

@@ -8,9 +8,11 @@ use axum::http::StatusCode;
 use common::{Session, TestApp};
 use serde_json::{Value, json};
 
-/// Base64 of a DER SEQUENCE: what a public key looks like to core.
-const KEY: &str = "MBMGByqGSM49AgEGCCqGSM49AwEH";
-const OTHER_KEY: &str = "MBMGByqGSM49AgEGCCqGSM49AwEI";
+/// Base64 of an armored OpenPGP key GnuPG made for `address`, as the web client
+/// sends keys (`web/store/modules/public-key.js`).
+fn key_for(address: &str) -> String {
+    common::gpg::gpg_key(&format!("Test <{address}>"), "ed25519").base64()
+}
 
 async fn create(app: &TestApp, who: &Session, body: Value) -> String {
     let res = app
@@ -38,7 +40,7 @@ async fn contact_crud_and_merge_patch() {
             "family_name": "Martin",
             "emails": [{"address": "Zoe@Example.org", "type": "work", "label": "pro"}],
             "phones": [{"number": "+33 1 23 45 67 89", "type": "home"}],
-            "public_keys": [{"label": "work key", "key": KEY}],
+            "public_keys": [{"label": "work key", "key": key_for("zoe@example.org")}],
         }),
     )
     .await;
@@ -205,10 +207,11 @@ async fn identities_tags_and_keys() {
     assert!(res.error_message().contains("nosuchtag"), "{}", res.text());
 
     let keys = format!("{base}/publickeys");
+    let key = key_for("bob@example.org");
     let res = app
         .post(&keys)
         .auth(&alice)
-        .json(&json!({"label": "main", "key": KEY}))
+        .json(&json!({"label": "main", "key": key}))
         .send()
         .await
         .assert_status(StatusCode::OK);
@@ -216,7 +219,7 @@ async fn identities_tags_and_keys() {
     assert_eq!(res.json()["location"], format!("{keys}/{key_id}"));
     app.post(&keys)
         .auth(&alice)
-        .json(&json!({"label": "again", "key": KEY}))
+        .json(&json!({"label": "again", "key": key}))
         .send()
         .await
         .assert_status(StatusCode::CONFLICT);
@@ -226,11 +229,11 @@ async fn identities_tags_and_keys() {
         .json(&json!({"label": "bad", "key": "not a key!"}))
         .send()
         .await
-        .assert_status(StatusCode::BAD_REQUEST);
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.error_message().contains("key"));
     app.post(&keys)
         .auth(&alice)
-        .json(&json!({"label": "second", "key": OTHER_KEY}))
+        .json(&json!({"label": "second", "key": key_for("bob@example.org")}))
         .send()
         .await
         .assert_status(StatusCode::OK);
@@ -247,7 +250,7 @@ async fn identities_tags_and_keys() {
         .json();
     assert_eq!(k["label"], "main");
     assert_eq!(k["resource_id"], id);
-    assert_eq!(k["type"], "x509");
+    assert_eq!(k["type"], "pgp");
     app.patch(&key)
         .auth(&alice)
         .json(&json!({"label": "renamed", "current_state": {"label": "main"}}))
@@ -323,7 +326,7 @@ async fn another_users_contacts_and_keys_are_not_found() {
         &app,
         &alice,
         json!({"title": "Carol", "emails": [{"address": "carol@example.org"}],
-               "public_keys": [{"label": "k", "key": KEY}]}),
+               "public_keys": [{"label": "k", "key": key_for("carol@example.org")}]}),
     )
     .await;
     let base = format!("/api/v2/contacts/{id}");
@@ -369,7 +372,7 @@ async fn another_users_contacts_and_keys_are_not_found() {
         .assert_status(not_found);
     app.post(&format!("{base}/publickeys"))
         .auth(&bob)
-        .json(&json!({"label": "x", "key": OTHER_KEY}))
+        .json(&json!({"label": "x", "key": key_for("carol@example.org")}))
         .send()
         .await
         .assert_status(not_found);
@@ -405,4 +408,88 @@ async fn another_users_contacts_and_keys_are_not_found() {
     let c = app.get(&base).auth(&alice).send().await.json();
     assert_eq!(c["title"], "Carol");
     assert_eq!(c["public_keys"].as_array().unwrap().len(), 1);
+}
+
+/// D16: public keys as the original stored them: the client sends base64 of
+/// the armored key (`web/store/modules/public-key.js`); not base64 → 422
+/// (`go/ops/contacts/keys.go`); not an OpenPGP public key, or no user id naming
+/// one of the contact's addresses → 422 (`fac/keys.go` `CreatePGPPubKey`,
+/// `obj/crypto_keys.go` `UnmarshalPGPEntity`); stored as armor, `fingerprint`
+/// upper-case hex of the OpenPGP fingerprint, `size` the bit length, `emails`
+/// the contact's (`web/modules/publicKey/actions/updatePublicKey.js` matches
+/// fingerprints, `web/modules/encryption/actions/getRecipientKeys.js` reads
+/// `key` as armor).
+#[tokio::test]
+async fn compat_d16_public_keys_as_the_original() {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let id = create(
+        &app,
+        &alice,
+        json!({"title": "Dan", "emails": [{"address": "dan@example.org"}, {"address": "d@example.net"}]}),
+    )
+    .await;
+    let keys = format!("/api/v2/contacts/{id}/publickeys");
+    let gpg = common::gpg::gpg_key("Dan <Dan@Example.org>", "ed25519");
+    app.post(&keys)
+        .auth(&alice)
+        .json(&json!({"label": "PGP", "key": gpg.base64()}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let list = app.get(&keys).auth(&alice).send().await.json();
+    assert_eq!(list["total"], 1);
+    let k = &list["pubkeys"][0];
+    assert!(
+        k["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"),
+        "{k}"
+    );
+    assert_eq!(k["fingerprint"], gpg.fingerprint);
+    assert_eq!(k["fingerprint"].as_str().unwrap().len(), 40);
+    assert_eq!(k["size"], gpg.bits);
+    assert_eq!(k["emails"], json!(["dan@example.org", "d@example.net"]));
+
+    // The binary form (the original read it too, `openpgp.ReadKeyRing`).
+    let rsa = common::gpg::gpg_key("d@example.net", "rsa2048");
+    app.post(&keys)
+        .auth(&alice)
+        .json(&json!({"label": "binary", "key": b64(&rsa.binary)}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let list = app.get(&keys).auth(&alice).send().await.json();
+    assert_eq!(list["pubkeys"][1]["fingerprint"], rsa.fingerprint);
+    assert_eq!(list["pubkeys"][1]["size"], 2048);
+
+    let other = common::gpg::gpg_key("Eve <eve@example.org>", "ed25519");
+    let mut truncated = gpg.binary.clone();
+    truncated.truncate(truncated.len() / 2);
+    for (what, key) in [
+        ("not base64", "%%% not base64 %%%".to_owned()),
+        ("the armor itself", gpg.armored.clone()),
+        ("base64 of text", b64(b"hello")),
+        ("a key of another address", other.base64()),
+        ("a truncated key", b64(&truncated)),
+        ("an oversized key", b64(&vec![0x99; 200_000])),
+        ("an oversized text", "A".repeat(1_000_000)),
+    ] {
+        let res = app
+            .post(&keys)
+            .auth(&alice)
+            .json(&json!({"label": "bad", "key": key}))
+            .send()
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.error_message().contains("key"),
+            "{what}: {}",
+            res.text()
+        );
+    }
+    assert_eq!(app.get(&keys).auth(&alice).send().await.json()["total"], 2);
 }

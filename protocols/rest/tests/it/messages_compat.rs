@@ -387,9 +387,11 @@ async fn compat_d15_draft_privacy_features_are_kept() {
 }
 
 /// D19: lists are ordered by `date_sort`, newest first (`idx/messages.go`,
-/// `Sort("date_sort", false)`), whatever ids clients chose: a discussion's and
-/// every filtered list (the unfiltered list of all messages stays in storage
-/// order, see docs/api-compatibility.md D19).
+/// `Sort("date_sort", false)`), whatever ids clients chose: a discussion's,
+/// every filtered list and the unfiltered one (core's by-date index), paged by
+/// `offset`/`limit`; a draft saved again moves to its new `date_sort`
+/// (`caliopen_main/message/objects/message.py` `patch_draft` sets the dates
+/// anew), a deleted one leaves the list.
 #[tokio::test]
 async fn compat_d19_lists_follow_date_sort_not_ids() {
     let app = TestApp::new().await;
@@ -420,4 +422,33 @@ async fn compat_d19_lists_follow_date_sort_not_ids() {
     assert_eq!(ids(&all), [low, high]);
     let drafts = list(&app, &alice, "is_draft=true&limit=1").await;
     assert_eq!(ids(&drafts), [low]);
+
+    let unfiltered = list(&app, &alice, "").await;
+    assert_eq!(ids(&unfiltered), [low, high]);
+    assert_eq!(unfiltered["total"], 2);
+    let second = list(&app, &alice, "offset=1&limit=1").await;
+    assert_eq!(ids(&second), [high]);
+    assert_eq!(second["total"], 2);
+    assert_eq!(
+        ids(&list(&app, &alice, "offset=2&limit=1").await),
+        Vec::<String>::new()
+    );
+
+    app.patch(&format!("/api/v1/messages/{high}"))
+        .auth(&alice)
+        .json(&json!({"body": "saved again", "current_state": {"body": high}}))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(ids(&list(&app, &alice, "").await), [high, low]);
+    assert_eq!(ids(&list(&app, &alice, "offset=1").await), [low]);
+
+    app.delete(&format!("/api/v1/messages/{high}"))
+        .auth(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let left = list(&app, &alice, "").await;
+    assert_eq!(ids(&left), [low]);
+    assert_eq!(left["total"], 1);
 }

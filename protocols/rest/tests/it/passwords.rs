@@ -17,6 +17,9 @@ async fn compat_d17_a_reset_request_mails_the_token_or_answers_the_originals_err
     for body in [
         json!({"username": "alice", "recovery_email": "ALICE@example.org"}),
         json!({"username": "alice"}),
+        // Only the recovery address: the account is found by it
+        // (`fac/users.go` `RequestPasswordReset`, `cas/users.go` `UserByRecoveryEmail`).
+        json!({"recovery_email": "Alice@Example.org"}),
     ] {
         let res = app
             .post("/api/v2/passwords/reset")
@@ -31,9 +34,11 @@ async fn compat_d17_a_reset_request_mails_the_token_or_answers_the_originals_err
         .iter()
         .filter(|j| j.recipients == ["alice@example.org"])
         .collect();
-    assert_eq!(mails.len(), 2);
-    let raw = String::from_utf8(app.core.outbound_raw(mails[1]).await.unwrap()).unwrap();
-    assert!(raw.contains("/auth/passwords/reset/"), "{raw}");
+    assert_eq!(mails.len(), 3);
+    for mail in mails {
+        let raw = String::from_utf8(app.core.outbound_raw(mail).await.unwrap()).unwrap();
+        assert!(raw.contains("/auth/passwords/reset/"), "{raw}");
+    }
 
     for (body, status, message) in [
         (
@@ -63,7 +68,24 @@ async fn compat_d17_a_reset_request_mails_the_token_or_answers_the_originals_err
             None,
         ),
         (
-            json!({"recovery_email": "alice@example.org"}),
+            json!({"recovery_email": "nobody@example.org"}),
+            StatusCode::FAILED_DEPENDENCY,
+            Some("[RESTfacility] user not found"),
+        ),
+        // `a@b.c` is not a prefix match of `alice@example.org`'s entry.
+        (
+            json!({"recovery_email": "alice@example.or"}),
+            StatusCode::FAILED_DEPENDENCY,
+            Some("[RESTfacility] user not found"),
+        ),
+        // Hostile: too long, malformed.
+        (
+            json!({"recovery_email": format!("{}@example.org", "a".repeat(5000))}),
+            StatusCode::BAD_REQUEST,
+            None,
+        ),
+        (
+            json!({"recovery_email": "alice\u{0}@example.org"}),
             StatusCode::BAD_REQUEST,
             None,
         ),
@@ -83,7 +105,7 @@ async fn compat_d17_a_reset_request_mails_the_token_or_answers_the_originals_err
             assert_eq!(res.error_message(), message);
         }
     }
-    assert_eq!(app.core.outbound_queue().await.unwrap().len(), 2);
+    assert_eq!(app.core.outbound_queue().await.unwrap().len(), 3);
 }
 
 #[tokio::test]

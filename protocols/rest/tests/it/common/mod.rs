@@ -12,6 +12,8 @@
 //! ```
 #![allow(dead_code)] // Each test file uses part of it.
 
+#[path = "../../../../../core/tests/services/gpg.rs"]
+pub mod gpg;
 pub mod mail;
 pub mod schema;
 
