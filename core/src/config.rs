@@ -33,6 +33,7 @@ pub struct CoreConfig {
     pub delivery: DeliveryConfig,
     pub index: IndexConfig,
     pub cluster: ClusterConfig,
+    pub credentials: CredentialsConfig,
 }
 
 impl Default for CoreConfig {
@@ -50,6 +51,7 @@ impl Default for CoreConfig {
             delivery: DeliveryConfig::default(),
             index: IndexConfig::default(),
             cluster: ClusterConfig::default(),
+            credentials: CredentialsConfig::default(),
         }
     }
 }
@@ -215,4 +217,16 @@ mod millis {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         u64::deserialize(d).map(Duration::from_millis)
     }
+}
+
+/// Where the key that seals remote identities' passwords comes from: a file
+/// (outside the data directory) or an environment variable, each holding 64 hex
+/// digits (32 bytes). The file wins when both are set. With neither, a remote
+/// identity with a secret credential is refused (never stored in clear).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialsConfig {
+    pub key_file: Option<std::path::PathBuf>,
+    /// Name of the environment variable holding the key.
+    pub key_env: Option<String>,
 }

@@ -45,4 +45,10 @@ pub struct Identity {
     /// are the user's by construction.
     #[serde(default)]
     pub verified_at: Option<DateTime<Utc>>,
+    /// Remote identities only: the secret credentials (base64 of nonce and
+    /// AES-256-GCM ciphertext of a JSON map), sealed with the key of
+    /// `core.credentials`; `credentials` then holds each secret's name with the
+    /// mask only. Never answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_credentials: Option<String>,
 }

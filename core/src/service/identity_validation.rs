@@ -100,9 +100,7 @@ impl Core {
     ) -> CoreResult<()> {
         let _guard = self.lock_user(user_id).await;
         let user = self.user(user_id).await?;
-        let identity = self
-            .remote_identity_with_credentials(user_id, identity_id)
-            .await?;
+        let identity = self.stored_remote_identity(user_id, identity_id).await?;
         if identity.verified_at.is_some() {
             return Err(CoreError::Conflict(format!(
                 "the identity `{}` is already verified",
@@ -135,7 +133,7 @@ impl Core {
         }
         let _guard = self.lock_user(user_id).await;
         let mut identity = match self
-            .remote_identity_with_credentials(user_id, entry.identity_id)
+            .stored_remote_identity(user_id, entry.identity_id)
             .await
         {
             Err(CoreError::NotFound { .. }) => return Err(not_found()),

@@ -13,7 +13,7 @@
 //!   [`throttle`]: the counters that limit password guesses, signups and lookups
 //!   per account and per client address.
 //! - [`identities`], [`remote_identities`]: local identities, remote accounts;
-//!   [`identity_validation`]: the mailed code that proves a remote address is the
+//!   [`remote_infos`]: their server settings checked; [`identity_validation`]: the mailed code that proves a remote address is the
 //!   user's before it may send.
 //! - [`contacts`], [`contact_keys`]: contacts and their public keys;
 //!   [`contact_uris`]: one address, one contact; [`import_vcard`]: contacts from
@@ -56,6 +56,8 @@ pub mod participants;
 pub mod passwords;
 pub mod patch;
 pub mod remote_identities;
+pub mod remote_infos;
+mod sealed_credentials;
 pub mod search;
 pub mod tagging;
 pub mod tags;

@@ -2,7 +2,8 @@
 //! (IMAP/SMTP), which a fetcher will poll. Their credentials are stored but never
 //! answered in full: every value whose key is not a known server setting is
 //! replaced by [`MASK`], and a patch that sends the mask back keeps the stored
-//! secret. Remote addresses are not registered for inbound delivery: mail for
+//! secret. Secrets are sealed at rest ([`super::sealed_credentials`]) and the
+//! server settings in `infos` are checked ([`super::remote_infos`]). Remote addresses are not registered for inbound delivery: mail for
 //! them arrives through the fetcher, never through this server's LMTP.
 //!
 //! An address of this server (its domain, or any local identity) is never a
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use super::identity_validation::{OWNERSHIP_KEY, ownership};
 use super::patch::{self, MergePatch, field};
 use super::validate;
+use super::{remote_infos, sealed_credentials};
 use crate::codec::encode;
 use crate::error::{CoreError, CoreResult};
 use crate::model::identity::IdentityStatus;
@@ -91,8 +93,21 @@ impl Core {
     }
 
     /// One of the user's remote identities with its credentials in full, for the
-    /// code that connects to the account; never for an API answer.
+    /// code that connects to the account; never for an API answer. Needs the
+    /// credentials key when secrets are stored.
     pub async fn remote_identity_with_credentials(
+        &self,
+        user_id: Uuid,
+        identity_id: Uuid,
+    ) -> CoreResult<Identity> {
+        let mut identity = self.stored_remote_identity(user_id, identity_id).await?;
+        sealed_credentials::open(&self.config().credentials, &mut identity)?;
+        Ok(identity)
+    }
+
+    /// One of the user's remote identities as stored: secrets sealed, masked in
+    /// `credentials`.
+    pub async fn stored_remote_identity(
         &self,
         user_id: Uuid,
         identity_id: Uuid,
@@ -131,11 +146,13 @@ impl Core {
             status,
             credentials: new.credentials,
             infos: new.infos,
+            sealed_credentials: None,
             last_check: None,
             date_insert: now(),
             verified_at: None,
         };
         check_identity(&mut identity)?;
+        self.seal(&mut identity)?;
         if self.is_local_address(&identity.identifier).await? {
             return Err(CoreError::Forbidden(format!(
                 "`{}` is an address of this server: it belongs to one of its users and cannot \
@@ -207,6 +224,7 @@ impl Core {
             ));
         }
         check_identity(&mut identity)?;
+        self.seal(&mut identity)?;
         self.write_identity(&identity).await?;
         Ok(masked(identity))
     }
@@ -215,8 +233,7 @@ impl Core {
     #[tracing::instrument(skip(self))]
     pub async fn delete_remote_identity(&self, user_id: Uuid, identity_id: Uuid) -> CoreResult<()> {
         let _guard = self.lock_user(user_id).await;
-        self.remote_identity_with_credentials(user_id, identity_id)
-            .await?;
+        self.stored_remote_identity(user_id, identity_id).await?;
         let mut batch = Batch::new();
         batch.delete(
             IDENTITIES,
@@ -224,6 +241,10 @@ impl Core {
             identity_id.as_bytes().to_vec(),
         );
         Ok(self.stores().records.write(batch).await?)
+    }
+
+    fn seal(&self, identity: &mut Identity) -> CoreResult<()> {
+        sealed_credentials::seal(&self.config().credentials, identity, is_secret, MASK)
     }
 
     async fn write_identity(&self, identity: &Identity) -> CoreResult<()> {
@@ -241,8 +262,9 @@ impl Core {
 /// An identity as answered: secret credentials replaced by [`MASK`], and whether
 /// its address is proven the user's under `infos.ownership`.
 pub fn masked(mut identity: Identity) -> Identity {
+    identity.sealed_credentials = None;
     for (key, value) in &mut identity.credentials {
-        if !PUBLIC_CREDENTIALS.contains(&key.to_ascii_lowercase().as_str()) {
+        if is_secret(key) {
             *value = MASK.to_owned();
         }
     }
@@ -251,6 +273,11 @@ pub fn masked(mut identity: Identity) -> Identity {
         .infos
         .insert(OWNERSHIP_KEY.to_owned(), state.to_owned());
     identity
+}
+
+/// Whether a credential is a secret (masked in answers, sealed at rest).
+fn is_secret(key: &str) -> bool {
+    !PUBLIC_CREDENTIALS.contains(&key.to_ascii_lowercase().as_str())
 }
 
 fn parse_status(s: &str) -> CoreResult<IdentityStatus> {
@@ -290,5 +317,5 @@ fn check_identity(identity: &mut Identity) -> CoreResult<()> {
             validate::text(&format!("{name}.{k}"), v, 4096)?;
         }
     }
-    Ok(())
+    remote_infos::check(&identity.infos)
 }

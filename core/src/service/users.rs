@@ -149,6 +149,7 @@ impl Core {
             status: IdentityStatus::Active,
             credentials: Default::default(),
             infos: Default::default(),
+            sealed_credentials: None,
             last_check: None,
             date_insert: date,
             verified_at: Some(date),

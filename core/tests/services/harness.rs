@@ -64,7 +64,7 @@ impl Node {
         clustered: bool,
     ) -> Self {
         let stores = storage.0.stores();
-        let core = Core::new(stores.clone(), config);
+        let core = Core::new(stores.clone(), with_test_key(config));
         let membership = clustered.then(|| core.spawn_membership());
         let processing = Arc::new(Concurrency::default());
         let processor: Arc<dyn MailProcessor> = Arc::new(HeaderProcessor {
@@ -341,4 +341,25 @@ fn participant(role: ParticipantRole, text: &str) -> Participant {
         label: label.to_owned(),
         contact_ids: Vec::new(),
     }
+}
+
+/// A credentials key file for tests that configure none (outside every data
+/// directory), written once per test process.
+pub fn test_credentials_key() -> std::path::PathBuf {
+    static KEY: std::sync::OnceLock<tempfile::TempPath> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let file = tempfile::NamedTempFile::new().expect("key file");
+        std::fs::write(file.path(), "42".repeat(32)).expect("write the key");
+        file.into_temp_path()
+    })
+    .to_path_buf()
+}
+
+/// The test key unless the test chose its own credentials setting.
+pub fn with_test_key(mut config: CoreConfig) -> CoreConfig {
+    let c = &mut config.credentials;
+    if c.key_file.is_none() && c.key_env.is_none() {
+        c.key_file = Some(test_credentials_key());
+    }
+    config
 }
