@@ -85,9 +85,9 @@ impl Core {
             .collect())
     }
 
-    /// One of the user's remote identities, credentials masked.
+    /// One of the user's remote identities, credentials masked (no key needed).
     pub async fn remote_identity(&self, user_id: Uuid, identity_id: Uuid) -> CoreResult<Identity> {
-        self.remote_identity_with_credentials(user_id, identity_id)
+        self.stored_remote_identity(user_id, identity_id)
             .await
             .map(masked)
     }

@@ -58,6 +58,11 @@ impl Node {
         Self::start(self.storage.clone(), self.core.config().clone(), true)
     }
 
+    /// Another core on this node's store with other settings (another key, say).
+    pub fn peer_with_config(&self, config: CoreConfig) -> Self {
+        Self::start(self.storage.clone(), config, true)
+    }
+
     fn start(
         storage: Arc<(EmbeddedStorage, tempfile::TempDir)>,
         config: CoreConfig,

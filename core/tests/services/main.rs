@@ -23,5 +23,6 @@ mod messages;
 mod notifications;
 mod openpgp;
 mod participants;
+mod remote_credentials;
 mod search;
 mod tags;
