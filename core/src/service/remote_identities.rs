@@ -33,6 +33,8 @@ pub const MASK: &str = "********";
 /// Credential keys whose values are settings, not secrets, and are answered.
 const PUBLIC_CREDENTIALS: &[&str] = &[
     "username",
+    "inusername",
+    "outusername",
     "login",
     "user",
     "server",

@@ -4,7 +4,8 @@
 //! - `inserver`, `outserver`: `host:port` (IMAP, SMTP submission); a host name,
 //!   an IPv4 address or a bracketed IPv6 address; port 1..65535;
 //! - `intls`, `outtls`: `implicit` (TLS from the first byte) or `starttls`;
-//! - `authtype`: `plain` or `login`;
+//! - `authtype`: `login-password` (the original's value for a user name and
+//!   password; empty means the same; its `Oauth1`/`Oauth2` are not supported);
 //! - `pollinterval`: minutes between polls, 1..1440;
 //! - `inbox_folder`, `sent_folder`: IMAP folder names, 1..255 characters.
 //!
@@ -17,7 +18,7 @@ use crate::error::{CoreError, CoreResult};
 
 pub const POLL_INTERVAL_MINUTES: std::ops::RangeInclusive<u32> = 1..=1440;
 const TLS_MODES: &[&str] = &["implicit", "starttls"];
-const AUTH_TYPES: &[&str] = &["plain", "login"];
+const AUTH_TYPES: &[&str] = &["", "login-password"];
 
 /// Checks every known server setting in `infos`.
 pub(super) fn check(infos: &BTreeMap<String, String>) -> CoreResult<()> {
@@ -57,9 +58,19 @@ fn one_of(name: &str, value: &str, allowed: &[&str]) -> CoreResult<()> {
     if allowed.contains(&value) {
         return Ok(());
     }
+    let names: Vec<String> = allowed
+        .iter()
+        .map(|a| {
+            if a.is_empty() {
+                "empty".into()
+            } else {
+                format!("`{a}`")
+            }
+        })
+        .collect();
     Err(CoreError::invalid(
         name,
-        format!("must be one of: {}", allowed.join(", ")),
+        format!("must be one of: {}", names.join(", ")),
     ))
 }
 

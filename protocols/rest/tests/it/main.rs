@@ -25,6 +25,7 @@ mod notifications;
 mod openapi;
 mod passwords;
 mod providers;
+mod remote_identities;
 mod search;
 mod sender_identities;
 mod session_attacks;

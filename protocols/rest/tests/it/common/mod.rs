@@ -106,6 +106,13 @@ impl TestApp {
         }
     }
 
+    /// Replaces the core (and the router over it) by one with other settings on
+    /// the same store, as a restart with another configuration would.
+    pub fn restart_with(&mut self, config: CoreConfig) {
+        self.core = Core::new(self.storage.stores(), with_test_key(config));
+        self.router = router(AppState::new(self.core.clone()));
+    }
+
     /// A request to send; `uri` includes `/api`.
     pub fn call(&self, method: Method, uri: &str) -> Call<'_> {
         Call {
