@@ -224,6 +224,16 @@ impl Config {
             .with_context(|| format!("invalid configuration {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
+        if let Some(key) = &config.core.credentials.key_file
+            && key.starts_with(&config.data_dir)
+        {
+            bail!(
+                "[core.credentials] key_file {} is inside data_dir {}: keep the key apart \
+                 from the credentials it seals",
+                key.display(),
+                config.data_dir.display()
+            );
+        }
         Ok(config)
     }
 
@@ -257,6 +267,9 @@ impl Config {
             }
         };
         resolve(&mut self.data_dir);
+        if let Some(key) = self.core.credentials.key_file.as_mut() {
+            resolve(key);
+        }
         for c in &mut self.components {
             resolve(&mut c.manifest);
             resolve(&mut c.wasm);
@@ -588,5 +601,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("smtpp"), "{err:#}");
+    }
+
+    #[test]
+    fn a_credentials_key_inside_the_data_dir_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caliopen.toml");
+        let write = |key: &str| {
+            std::fs::write(
+                &path,
+                format!("data_dir = \"data\"\n[core.credentials]\nkey_file = \"{key}\"\n"),
+            )
+            .unwrap();
+        };
+        write("data/credentials.key");
+        let err = Config::load(&path).unwrap_err();
+        assert!(format!("{err:#}").contains("inside data_dir"), "{err:#}");
+        write("credentials.key");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(
+            c.core.credentials.key_file,
+            Some(dir.path().join("credentials.key"))
+        );
     }
 }
