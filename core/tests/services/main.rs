@@ -8,6 +8,7 @@ mod account;
 mod blob_deletion;
 mod cluster;
 mod contacts;
+mod credentials_key;
 mod delivery;
 mod devices;
 mod discussions;

@@ -12,6 +12,8 @@
 //! ```
 #![allow(dead_code)] // Each test file uses part of it.
 
+#[path = "../../../../../core/tests/services/credentials_key.rs"]
+pub mod credentials_key;
 #[path = "../../../../../core/tests/services/gpg.rs"]
 pub mod gpg;
 pub mod mail;
@@ -28,6 +30,7 @@ use base64::Engine as _;
 use caliopen_core::{Core, CoreConfig};
 use caliopen_rest::{AppState, router};
 use caliopen_storage_embedded::{EmbeddedOptions, EmbeddedStorage};
+use credentials_key::with_test_key;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -432,25 +435,4 @@ impl TestApp {
             .expect("a local identity")
             .to_owned()
     }
-}
-
-/// A credentials key file for tests that configure none (outside every data
-/// directory), written once per test process.
-pub fn test_credentials_key() -> std::path::PathBuf {
-    static KEY: std::sync::OnceLock<tempfile::TempPath> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| {
-        let file = tempfile::NamedTempFile::new().expect("key file");
-        std::fs::write(file.path(), "42".repeat(32)).expect("write the key");
-        file.into_temp_path()
-    })
-    .to_path_buf()
-}
-
-/// The test key unless the test chose its own credentials setting.
-pub fn with_test_key(mut config: CoreConfig) -> CoreConfig {
-    let c = &mut config.credentials;
-    if c.key_file.is_none() && c.key_env.is_none() {
-        c.key_file = Some(test_credentials_key());
-    }
-    config
 }
